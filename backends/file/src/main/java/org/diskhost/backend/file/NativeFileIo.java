@@ -1,0 +1,142 @@
+package org.diskhost.backend.file;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * File I/O through {@link Posix}: one {@code preadv}/{@code pwritev2} per request (per {@link Posix#IOV_MAX}
+ * segments) straight from and into the caller's native memory, per-write {@code RWF_DSYNC} for FUA, hole punching
+ * for unmap, and O_DIRECT when asked.
+ */
+final class NativeFileIo implements FileIo {
+    private final Path path;
+    private final int fd;
+    private final boolean direct;
+    private final boolean canPunchHoles;
+
+    private NativeFileIo(Path path, int fd, boolean direct, boolean canPunchHoles) {
+        this.path = path;
+        this.fd = fd;
+        this.direct = direct;
+        this.canPunchHoles = canPunchHoles;
+    }
+
+    /** Opens {@code path}; probes hole punching on writable files. */
+    static NativeFileIo open(Path path, boolean readOnly, boolean direct) throws IOException {
+        if (direct && Posix.O_DIRECT == 0) {
+            throw new IOException("O_DIRECT is not known on architecture " + System.getProperty("os.arch"));
+        }
+        int flags = (readOnly ? Posix.O_RDONLY : Posix.O_RDWR) | (direct ? Posix.O_DIRECT : 0);
+        int fd = Posix.open(path.toString(), flags);
+        boolean punch = false;
+        if (!readOnly) {
+            try {
+                // Harmless: one byte past the end, and KEEP_SIZE leaves the length alone.
+                Posix.fallocate(fd, Posix.FALLOC_FL_PUNCH_HOLE | Posix.FALLOC_FL_KEEP_SIZE, Files.size(path), 1);
+                punch = true;
+            } catch (Posix.ErrnoException e) {
+                punch = false; // EOPNOTSUPP and friends: this file system cannot punch holes
+            }
+        }
+        return new NativeFileIo(path, fd, direct, punch);
+    }
+
+    @Override
+    public String name() {
+        return direct ? "native (O_DIRECT)" : "native";
+    }
+
+    @Override
+    public long size() throws IOException {
+        return Files.size(path);
+    }
+
+    @Override
+    public boolean needsNativeMemory() {
+        return true;
+    }
+
+    @Override
+    public void read(List<MemorySegment> segments, long offset) throws IOException {
+        transfer(segments, offset, false, false);
+    }
+
+    @Override
+    public void write(List<MemorySegment> segments, long offset, boolean dsync) throws IOException {
+        transfer(segments, offset, true, dsync);
+    }
+
+    private void transfer(List<MemorySegment> segments, long offset, boolean write, boolean dsync)
+            throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = Posix.callState(arena);
+            int total = segments.size();
+            MemorySegment iov = arena.allocate(Posix.IOVEC, Math.min(total, Posix.IOV_MAX));
+            int first = 0; // first segment not yet complete
+            long into = 0; // bytes of it already done
+            long position = offset;
+            while (first < total) {
+                int count = Math.min(total - first, Posix.IOV_MAX);
+                for (int i = 0; i < count; i++) {
+                    MemorySegment s = segments.get(first + i);
+                    long skip = i == 0 ? into : 0;
+                    long at = i * Posix.IOVEC.byteSize();
+                    iov.set(ValueLayout.ADDRESS, at, s.asSlice(skip));
+                    iov.set(ValueLayout.JAVA_LONG, at + ValueLayout.ADDRESS.byteSize(), s.byteSize() - skip);
+                }
+                long n = write ? Posix.pwritev2(state, fd, iov, count, position, dsync ? Posix.RWF_DSYNC : 0)
+                        : Posix.preadv(state, fd, iov, count, position);
+                if (n == 0) {
+                    if (write) {
+                        throw new IOException("pwritev2 at " + position + " wrote nothing");
+                    }
+                    throw new EOFException("end of file at byte " + position + " of " + path
+                            + ": the file is shorter than the disk");
+                }
+                position += n;
+                // Advance over the segments that are now complete.
+                long left = n;
+                while (left > 0) {
+                    long rest = segments.get(first).byteSize() - into;
+                    if (left >= rest) {
+                        left -= rest;
+                        first++;
+                        into = 0;
+                    } else {
+                        into += left;
+                        left = 0;
+                    }
+                }
+                while (first < total && segments.get(first).byteSize() == 0) {
+                    first++;
+                }
+            }
+        }
+    }
+
+    @Override
+    public void sync() throws IOException {
+        Posix.sync(fd, true);
+    }
+
+    @Override
+    public boolean canPunchHoles() {
+        return canPunchHoles;
+    }
+
+    @Override
+    public void punchHole(long offset, long length) throws IOException {
+        Posix.fallocate(fd, Posix.FALLOC_FL_PUNCH_HOLE | Posix.FALLOC_FL_KEEP_SIZE, offset, length);
+    }
+
+    @Override
+    public void close() throws IOException {
+        Posix.close(fd);
+    }
+}

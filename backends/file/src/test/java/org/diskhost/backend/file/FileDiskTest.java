@@ -1,0 +1,267 @@
+package org.diskhost.backend.file;
+
+import static org.diskhost.testkit.DiskAssertions.allocate;
+import static org.diskhost.testkit.DiskAssertions.assertSameBytes;
+import static org.diskhost.testkit.DiskAssertions.failsWith;
+import static org.diskhost.testkit.DiskAssertions.isZero;
+import static org.diskhost.testkit.DiskAssertions.pattern;
+import static org.diskhost.testkit.DiskAssertions.read;
+import static org.diskhost.testkit.DiskAssertions.succeeds;
+import static org.diskhost.testkit.DiskAssertions.write;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+import org.diskhost.api.Disk;
+import org.diskhost.api.DiskError;
+import org.diskhost.api.UnmapBehavior;
+import org.diskhost.api.buffers.GuestMemory;
+import org.diskhost.api.buffers.PagedRange;
+import org.diskhost.api.buffers.RequestBuffers;
+import org.diskhost.api.inspect.InspectTree;
+import org.diskhost.api.resolve.ResolveError;
+import org.diskhost.api.resolve.ResolveException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FileDiskTest {
+    @TempDir
+    Path dir;
+
+    private Disk open(Map<String, Object> settings) {
+        return FileDisks.resolve(dir, settings, false);
+    }
+
+    private ResolveError resolveError(Map<String, Object> settings) {
+        CompletionException e = assertThrows(CompletionException.class,
+                () -> FileDisks.resolve(dir, settings, false));
+        return assertInstanceOf(ResolveException.class, e.getCause()).error();
+    }
+
+    /** Blocks allocated to the file, in 512-byte units, as stat reports them. */
+    private static long allocatedBlocks(Path file) throws Exception {
+        Process stat = new ProcessBuilder("stat", "-c", "%b", file.toString()).start();
+        String out = new String(stat.getInputStream().readAllBytes()).trim();
+        assertEquals(0, stat.waitFor());
+        return Long.parseLong(out);
+    }
+
+    @Test
+    void createMakesASparseFileOfTheGivenSize() throws Exception {
+        Disk disk = open(Map.of("path", "sub/dir/new.img", "create", "64 MiB"));
+        Path file = dir.resolve("sub/dir/new.img");
+        assertEquals(64L << 20, Files.size(file));
+        assertTrue(allocatedBlocks(file) < 64, "the new file is sparse");
+        assertEquals((64L << 20) / 512, disk.sectorCount());
+        disk.close();
+    }
+
+    @Test
+    void anExistingFileIsKeptAsItIs() throws Exception {
+        Path file = dir.resolve("keep.img");
+        byte[] content = new byte[8192];
+        pattern(MemorySegment.ofArray(content), 3);
+        Files.write(file, content);
+        Disk disk = open(Map.of("path", "keep.img", "create", "1 MiB"));
+        assertEquals(16, disk.sectorCount());
+        assertSameBytes(MemorySegment.ofArray(content), read(disk, 0, 16), "existing content");
+        disk.close();
+    }
+
+    @Test
+    void writesLandInTheFileAtTheirOffset() throws Exception {
+        Disk disk = open(Map.of("path", "w.img", "create", "1 MiB", "sectorSize", 4096));
+        MemorySegment data = pattern(2 * 4096, 11);
+        write(disk, 5, data);
+        succeeds(disk.syncCache());
+        byte[] file = Files.readAllBytes(dir.resolve("w.img"));
+        assertSameBytes(data, MemorySegment.ofArray(file).asSlice(5 * 4096, 2 * 4096), "file content");
+        assertTrue(isZero(MemorySegment.ofArray(file).asSlice(0, 5 * 4096)));
+        disk.close();
+    }
+
+    @Test
+    void aTrailingPartialSectorIsNotPartOfTheDisk() throws Exception {
+        Files.write(dir.resolve("odd.img"), new byte[10 * 512 + 100]);
+        Disk disk = open(Map.of("path", "odd.img"));
+        assertEquals(10, disk.sectorCount());
+        failsWith(DiskError.IllegalBlock.class, disk.readVectored(RequestBuffers.of(allocate(512), true), 10));
+        disk.close();
+        assertEquals(10 * 512 + 100, Files.size(dir.resolve("odd.img")), "writes never change the file size");
+    }
+
+    /** The reference's block-device test: unmap punches a hole, zeroing the first 4 KiB and keeping the next. */
+    @Test
+    void unmapPunchesAHole() throws Exception {
+        Disk disk = open(Map.of("path", "hole.img", "create", "1 MiB"));
+        assertEquals(UnmapBehavior.ZEROES, disk.unmapBehavior());
+        MemorySegment data = pattern(64 * 1024, 5);
+        write(disk, 0, data);
+        succeeds(disk.syncCache());
+        long before = allocatedBlocks(dir.resolve("hole.img"));
+        succeeds(disk.unmap(0, 8, false));
+        assertTrue(isZero(read(disk, 0, 8)), "the first 4 KiB read as zeros");
+        assertSameBytes(data.asSlice(4096, 4096), read(disk, 8, 8), "the next 4 KiB are intact");
+        succeeds(disk.unmap(16, 64, false));
+        assertTrue(allocatedBlocks(dir.resolve("hole.img")) < before, "the file has fewer blocks after unmap");
+        assertEquals(1L << 20, Files.size(dir.resolve("hole.img")), "unmap keeps the size");
+        failsWith(DiskError.IllegalBlock.class, disk.unmap(disk.sectorCount() - 1, 2, false));
+        disk.close();
+    }
+
+    @Test
+    void withoutHolePunchingUnmapIsIgnored() {
+        Disk disk = open(Map.of("path", "ch.img", "create", "1 MiB", "engine", "channel"));
+        assertEquals(UnmapBehavior.IGNORED, disk.unmapBehavior());
+        disk.close();
+    }
+
+    @Test
+    void readOnlyIsEnforcedAndTheFileUntouched() throws Exception {
+        Path file = dir.resolve("ro.img");
+        byte[] content = new byte[4096];
+        pattern(MemorySegment.ofArray(content), 1);
+        Files.write(file, content);
+        Disk disk = FileDisks.resolve(dir, Map.of("path", "ro.img"), true);
+        assertTrue(disk.isReadOnly(), "the context's read-only flag applies");
+        failsWith(DiskError.ReadOnly.class, disk.writeVectored(RequestBuffers.of(allocate(512), false), 0, false));
+        failsWith(DiskError.ReadOnly.class, disk.unmap(0, 1, false));
+        // Straight to the backend, bypassing Disk: the backend refuses too.
+        failsWith(DiskError.ReadOnly.class,
+                disk.backend().writeVectored(RequestBuffers.of(allocate(512), false), 0, false));
+        succeeds(disk.syncCache());
+        disk.close();
+        assertSameBytes(MemorySegment.ofArray(content), MemorySegment.ofArray(Files.readAllBytes(file)), "file");
+    }
+
+    @Test
+    void moreSegmentsThanOneVectoredCallTakesStillRoundTrip() {
+        Disk disk = open(Map.of("path", "iov.img", "create", "16 MiB"));
+        int pages = 2 * 1024 + 7; // beyond IOV_MAX: several preadv/pwritev2 calls per request
+        GuestMemory memory = GuestMemory.of(allocate(2L * pages * GuestMemory.PAGE_SIZE));
+        long[] scattered = new long[pages];
+        for (int i = 0; i < pages; i++) {
+            scattered[i] = 2L * i; // every other page: nothing merges
+        }
+        PagedRange range = PagedRange.ofPages(scattered);
+        byte[] data = new byte[pages * GuestMemory.PAGE_SIZE];
+        pattern(MemorySegment.ofArray(data), 77);
+        new RequestBuffers(memory, range, true).writer().write(data, 0, data.length);
+        succeeds(disk.writeVectored(new RequestBuffers(memory, range, false), 3, true));
+        assertSameBytes(MemorySegment.ofArray(data), read(disk, 3, data.length / 512), "written scattered");
+        RequestBuffers into = new RequestBuffers(memory, range, true);
+        into.writer().zero(data.length);
+        succeeds(disk.readVectored(into, 3));
+        assertSameBytes(MemorySegment.ofArray(data), MemorySegment.ofArray(into.reader().readAll()),
+                "read scattered");
+        disk.close();
+    }
+
+    @Test
+    void aFileThatShrankUnderTheDiskGivesAnIoErrorNotZeros() throws Exception {
+        Disk disk = open(Map.of("path", "shrink.img", "create", "1 MiB"));
+        try (RandomAccessFile file = new RandomAccessFile(dir.resolve("shrink.img").toFile(), "rw")) {
+            file.setLength(4096);
+        }
+        DiskError error = failsWith(DiskError.Io.class,
+                disk.readVectored(RequestBuffers.of(allocate(4096), true), 100));
+        assertTrue(((DiskError.Io) error).cause().getMessage().contains("end of file"),
+                ((DiskError.Io) error).cause().getMessage());
+        disk.close();
+    }
+
+    @Test
+    void closeFinishesQueuedRequestsFirst() {
+        Disk disk = open(Map.of("path", "close.img", "create", "4 MiB", "ioThreads", 2));
+        List<CompletableFuture<Void>> writes = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            writes.add(disk.writeVectored(RequestBuffers.of(pattern(4096, i), false), i * 8L, false));
+        }
+        disk.close();
+        writes.forEach(w -> succeeds(w));
+        failsWith(DiskError.Io.class, disk.readVectored(RequestBuffers.of(allocate(512), true), 0));
+    }
+
+    @Test
+    void inspectShowsThePathAndTheEngine() {
+        Disk disk = open(Map.of("path", "i.img", "create", "1 MiB"));
+        write(disk, 0, pattern(512, 1));
+        InspectTree tree = InspectTree.of(disk);
+        assertEquals("file", tree.get("disk_type"));
+        assertEquals(dir.resolve("i.img").toString(), tree.get("path"));
+        assertEquals("native", tree.get("engine"));
+        assertEquals(1L, tree.get("writes"));
+        disk.close();
+    }
+
+    @Test
+    void heapBuffersAreBouncedForDirectIo() {
+        Disk disk = open(Map.of("path", "dh.img", "create", "1 MiB", "direct", true));
+        byte[] data = new byte[4096];
+        pattern(MemorySegment.ofArray(data), 8);
+        succeeds(disk.writeVectored(RequestBuffers.of(MemorySegment.ofArray(data), false), 1, false));
+        assertSameBytes(MemorySegment.ofArray(data), read(disk, 1, 8), "direct write from the heap");
+        assertEquals(1L, InspectTree.of(disk).get("bounced_requests"));
+        disk.close();
+    }
+
+    // ---- configuration errors name the disk, the kind and the setting ----
+
+    @Test
+    void aMissingFileWithoutCreateIsAResolverError() {
+        ResolveError error = resolveError(Map.of("path", "nope.img"));
+        assertInstanceOf(ResolveError.ResolverError.class, error);
+        assertTrue(error.message().startsWith("disk 'test', kind 'file': no such file"), error.message());
+        assertTrue(error.message().contains("create"), error.message());
+    }
+
+    @Test
+    void badSettingsAreParseErrorsNamingTheSetting() {
+        assertEquals("sectorSize", ((ResolveError.ParseError) resolveError(
+                Map.of("path", "a.img", "create", "1M", "sectorSize", 1000))).setting());
+        assertEquals("create", ((ResolveError.ParseError) resolveError(
+                Map.of("path", "a.img", "create", "1000"))).setting());
+        assertEquals("create", ((ResolveError.ParseError) resolveError(
+                Map.of("path", "a.img", "create", "big"))).setting());
+        assertEquals("path", ((ResolveError.ParseError) resolveError(Map.of("create", "1M"))).setting());
+        assertEquals("pth", ((ResolveError.ParseError) resolveError(Map.of("pth", "a.img"))).setting());
+        assertEquals("engine", ((ResolveError.ParseError) resolveError(
+                Map.of("path", "a.img", "engine", "turbo"))).setting());
+        assertEquals("direct", ((ResolveError.ParseError) resolveError(
+                Map.of("path", "a.img", "direct", true, "engine", "channel"))).setting());
+        assertEquals("ioThreads", ((ResolveError.ParseError) resolveError(
+                Map.of("path", "a.img", "ioThreads", 0))).setting());
+    }
+
+    @Test
+    void aDirectoryOrATinyFileIsRefused() throws IOException {
+        Files.createDirectory(dir.resolve("adir"));
+        assertTrue(resolveError(Map.of("path", "adir")).message().contains("not a regular file"));
+        Files.write(dir.resolve("tiny.img"), new byte[100]);
+        assertTrue(resolveError(Map.of("path", "tiny.img")).message().contains("smaller than one"));
+    }
+
+    @Test
+    void fuaWritesAreDurableWritesThroughRwfDsync() {
+        Disk disk = open(Map.of("path", "fua.img", "create", "1 MiB"));
+        assertTrue(disk.isFuaRespected());
+        MemorySegment data = pattern(8192, 12);
+        succeeds(disk.writeVectored(RequestBuffers.of(data, false), 0, true));
+        assertSameBytes(data, read(disk, 0, 16), "FUA data");
+        assertEquals((byte) data.get(ValueLayout.JAVA_BYTE, 0), read(disk, 0, 1).get(ValueLayout.JAVA_BYTE, 0));
+        disk.close();
+    }
+}
