@@ -1,0 +1,415 @@
+package org.diskhost.host.core;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.Dictionary;
+import java.util.Enumeration;
+import java.util.HashMap;
+import java.util.Hashtable;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
+
+import org.diskhost.api.Disk;
+import org.diskhost.api.resolve.DiskResolver;
+import org.diskhost.api.resolve.DiskSpec;
+import org.diskhost.api.resolve.ResolveError;
+import org.diskhost.api.resolve.ResolveException;
+import org.diskhost.api.resolve.ResolvedChain;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceRegistration;
+import org.osgi.service.cm.ManagedServiceFactory;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+
+/**
+ * The host core: owns the named disks. Disk definitions arrive as factory configurations of
+ * {@value #FACTORY_PID} (see {@link JsonConfigSource} for the default source); each is resolved through the
+ * registered {@link DiskResolver} services and published as a {@link Disk} service with the property
+ * {@value #NAME}. When a resolver that a chain uses goes away, the disks it serves are paused (requests wait),
+ * drained and closed, and rebuilt as soon as a resolver for the kind is back.
+ */
+@Component(service = {ManagedServiceFactory.class, DiskHost.class},
+        property = Constants.SERVICE_PID + "=" + DiskHost.FACTORY_PID, immediate = true)
+public final class DiskHost implements ManagedServiceFactory {
+    private static final Logger LOG = Logger.getLogger(DiskHost.class.getName());
+
+    /** The factory PID of disk configurations. */
+    public static final String FACTORY_PID = "org.diskhost.disk";
+    /** Configuration and service property: the disk's name. */
+    public static final String NAME = "diskhost.name";
+    /** Configuration property: the disk's spec as JSON ({@code {"kind": ..., settings...}}). */
+    public static final String SPEC = "diskhost.spec";
+    /** Configuration property: open the whole chain read-only. */
+    public static final String READ_ONLY = "diskhost.readOnly";
+    /** Framework property: the directory relative paths in disk settings are relative to. */
+    public static final String DATA_DIRECTORY = "diskhost.data";
+    /** Framework property: how long requests wait for a missing resolver, such as {@code 30s}. */
+    public static final String WAIT_TIMEOUT = "diskhost.waitTimeout";
+
+    private static final long DRAIN_MILLIS = 10_000;
+
+    /** Resolver services by kind, best first. Guarded by itself. */
+    private final Map<String, List<ResolverEntry>> resolvers = new HashMap<>();
+    /** Disks by configuration PID. Guarded by this. */
+    private final Map<String, HostedDisk> disks = new LinkedHashMap<>();
+    /** Configurations that could not be read, by PID: the message. Guarded by this. */
+    private final Map<String, String> badConfigurations = new LinkedHashMap<>();
+    /** Published disks by name. Guarded by this. */
+    private final Map<String, Published> published = new HashMap<>();
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "diskhost-host-timer");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile BundleContext context;
+    private volatile Path dataDirectory = Path.of("").toAbsolutePath();
+    private volatile Duration waitTimeout = Duration.ofSeconds(30);
+
+    private record ResolverEntry(DiskResolver resolver, int ranking, long serviceId) {
+    }
+
+    private record Published(Disk disk, ServiceRegistration<Disk> registration) {
+    }
+
+    @Activate
+    void activate(BundleContext context) {
+        this.context = context;
+        String data = context.getProperty(DATA_DIRECTORY);
+        if (data != null) {
+            dataDirectory = Path.of(data).toAbsolutePath();
+        }
+        String timeout = context.getProperty(WAIT_TIMEOUT);
+        if (timeout != null) {
+            waitTimeout = org.diskhost.api.resolve.Settings.of("host", "host", Map.of("t", timeout), null)
+                    .duration("t", waitTimeout);
+        }
+    }
+
+    @Deactivate
+    void deactivate() {
+        List<HostedDisk> all;
+        synchronized (this) {
+            all = new ArrayList<>(disks.values());
+            disks.clear();
+            published.values().forEach(p -> unregister(p.registration()));
+            published.clear();
+        }
+        all.forEach(HostedDisk::shutdown);
+        timer.shutdownNow();
+    }
+
+    // ---- resolvers ----
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY, unbind = "removeResolver")
+    void addResolver(DiskResolver resolver, Map<String, Object> properties) {
+        String kind = kindOf(resolver, properties);
+        synchronized (resolvers) {
+            List<ResolverEntry> list = resolvers.computeIfAbsent(kind, k -> new ArrayList<>());
+            list.add(new ResolverEntry(resolver, ranking(properties), serviceId(properties)));
+            list.sort(Comparator.comparingInt(ResolverEntry::ranking).reversed()
+                    .thenComparingLong(ResolverEntry::serviceId));
+        }
+        LOG.info(() -> "resolver for kind '" + kind + "' is available");
+        for (HostedDisk disk : disks()) {
+            if (disk.state() == HostedDisk.State.WAITING) {
+                rebuild(disk);
+            }
+        }
+    }
+
+    /**
+     * Called while the resolver's bundle is stopping, before its classes go away: the disks it serves are paused
+     * and drained here, then rebuilt on another resolver of the kind if there is one, or when one comes back.
+     */
+    void removeResolver(DiskResolver resolver, Map<String, Object> properties) {
+        String kind = kindOf(resolver, properties);
+        synchronized (resolvers) {
+            List<ResolverEntry> list = resolvers.getOrDefault(kind, new ArrayList<>());
+            list.removeIf(e -> e.resolver() == resolver);
+            if (list.isEmpty()) {
+                resolvers.remove(kind);
+            }
+        }
+        LOG.info(() -> "resolver for kind '" + kind + "' went away");
+        for (HostedDisk disk : disks()) {
+            if (disk.uses(resolver)) {
+                disk.pause("the resolver for kind '" + kind + "' went away", DRAIN_MILLIS);
+                rebuild(disk);
+            }
+        }
+    }
+
+    private DiskResolver resolverFor(String kind) {
+        synchronized (resolvers) {
+            List<ResolverEntry> list = resolvers.get(kind);
+            return list == null || list.isEmpty() ? null : list.getFirst().resolver();
+        }
+    }
+
+    /** The kinds that have a resolver now. */
+    List<String> kinds() {
+        synchronized (resolvers) {
+            List<String> kinds = new ArrayList<>(resolvers.keySet());
+            Collections.sort(kinds);
+            return kinds;
+        }
+    }
+
+    private static String kindOf(DiskResolver resolver, Map<String, Object> properties) {
+        Object kind = properties.get(DiskResolver.KIND_PROPERTY);
+        return kind instanceof String s ? s : resolver.kind();
+    }
+
+    private static int ranking(Map<String, Object> properties) {
+        return properties.get(Constants.SERVICE_RANKING) instanceof Integer i ? i : 0;
+    }
+
+    private static long serviceId(Map<String, Object> properties) {
+        return properties.get(Constants.SERVICE_ID) instanceof Long l ? l : Long.MAX_VALUE;
+    }
+
+    // ---- configuration ----
+
+    @Override
+    public String getName() {
+        return "diskhost disks";
+    }
+
+    @Override
+    public void updated(String pid, Dictionary<String, ?> properties) {
+        String name;
+        DiskSpec spec;
+        boolean readOnly;
+        try {
+            name = nameOf(pid, properties);
+            spec = specOf(name, properties);
+            readOnly = Boolean.parseBoolean(String.valueOf(properties.get(READ_ONLY)));
+        } catch (RuntimeException e) {
+            String message = "configuration " + pid + ": " + e.getMessage();
+            LOG.warning(message);
+            synchronized (this) {
+                badConfigurations.put(pid, message);
+            }
+            deleted(pid, false);
+            return;
+        }
+        HostedDisk disk;
+        boolean changed;
+        synchronized (this) {
+            badConfigurations.remove(pid);
+            for (HostedDisk other : disks.values()) {
+                if (other.name.equals(name) && !other.pid.equals(pid)) {
+                    String message = "configuration " + pid + ": disk '" + name + "' is already defined by "
+                            + other.pid;
+                    LOG.warning(message);
+                    badConfigurations.put(pid, message);
+                    return;
+                }
+            }
+            disk = disks.get(pid);
+            if (disk != null && !disk.name.equals(name)) {
+                deleted(pid, false); // renamed: a new disk
+                disk = null;
+            }
+            if (disk == null) {
+                disk = new HostedDisk(name, pid, spec, readOnly);
+                disks.put(pid, disk);
+                changed = true;
+            } else {
+                changed = !disk.spec().equals(spec) || disk.readOnly() != readOnly;
+                disk.reconfigure(spec, readOnly);
+            }
+        }
+        if (changed) {
+            rebuild(disk);
+        }
+    }
+
+    @Override
+    public void deleted(String pid) {
+        deleted(pid, true);
+    }
+
+    private void deleted(String pid, boolean forgetErrors) {
+        HostedDisk disk;
+        Published gone;
+        synchronized (this) {
+            if (forgetErrors) {
+                badConfigurations.remove(pid);
+            }
+            disk = disks.remove(pid);
+            gone = disk == null ? null : published.remove(disk.name);
+        }
+        if (gone != null) {
+            unregister(gone.registration());
+        }
+        if (disk != null) {
+            disk.shutdown();
+            LOG.info(() -> "disk '" + disk.name + "' removed");
+        }
+    }
+
+    private static String nameOf(String pid, Dictionary<String, ?> properties) {
+        Object name = properties.get(NAME);
+        if (name == null) {
+            int tilde = pid.indexOf('~'); // a named factory configuration: org.diskhost.disk~NAME
+            if (tilde < 0) {
+                throw new IllegalArgumentException("missing property " + NAME);
+            }
+            name = pid.substring(tilde + 1);
+        }
+        String s = name.toString();
+        if (!s.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
+            throw new IllegalArgumentException("bad disk name '" + s + "': use letters, digits, '.', '_' and '-'");
+        }
+        return s;
+    }
+
+    /** The spec: JSON in {@value #SPEC}, or else the configuration's own properties ({@code kind} and settings). */
+    private DiskSpec specOf(String name, Dictionary<String, ?> properties) {
+        Map<String, Object> config;
+        Object json = properties.get(SPEC);
+        if (json != null) {
+            try {
+                config = Json.parseObject(json.toString());
+            } catch (Json.ParseException e) {
+                throw new IllegalArgumentException("disk '" + name + "': " + SPEC + " is not valid JSON: "
+                        + e.getMessage());
+            }
+        } else {
+            config = new LinkedHashMap<>();
+            for (Enumeration<String> keys = properties.keys(); keys.hasMoreElements();) {
+                String key = keys.nextElement();
+                if (!key.startsWith("service.") && !key.startsWith("diskhost.") && !key.startsWith("felix.")
+                        && !key.startsWith("component.")) {
+                    Object value = properties.get(key);
+                    config.put(key, value.getClass().isArray() ? arrayToList(value) : value);
+                }
+            }
+        }
+        try {
+            return DiskSpec.parse(name, config, dataDirectory);
+        } catch (ResolveException e) {
+            throw new IllegalArgumentException(e.getMessage());
+        }
+    }
+
+    private static List<Object> arrayToList(Object array) {
+        List<Object> list = new ArrayList<>();
+        for (int i = 0; i < java.lang.reflect.Array.getLength(array); i++) {
+            list.add(java.lang.reflect.Array.get(array, i));
+        }
+        return list;
+    }
+
+    // ---- building chains ----
+
+    /** Builds the disk's chain from its current spec (closing the old chain first, if any). */
+    private void rebuild(HostedDisk disk) {
+        if (disk.currentDisk() != null) {
+            disk.pause("rebuilding", DRAIN_MILLIS);
+        }
+        long generation = disk.beginRebuild();
+        DiskSpec spec = disk.spec();
+        ResolvedChain.resolve(disk.name, spec, disk.readOnly(), this::resolverFor)
+                .whenComplete((chain, failure) -> {
+                    if (failure == null) {
+                        if (disk.activate(generation, chain)) {
+                            LOG.info(() -> "disk '" + disk.name + "' is ready: " + disk.chainDescription() + ", "
+                                    + chain.disk().sectorCount() + " sectors of " + chain.disk().sectorSize()
+                                    + " bytes");
+                            publish(disk, chain.disk());
+                        }
+                        return;
+                    }
+                    ResolveException error = ResolveException.of(failure, disk.name, spec.kind());
+                    if (error.error() instanceof ResolveError.NoResolver) {
+                        disk.waiting(generation, error.getMessage());
+                        LOG.info(() -> error.getMessage() + "; disk '" + disk.name + "' waits for it");
+                        long pausedAt = disk.lastPauseMillis();
+                        timer.schedule(() -> disk.expireWaiting(pausedAt, error.getMessage() + " (waited "
+                                + waitTimeout.toMillis() + " ms)"), waitTimeout.toMillis(), TimeUnit.MILLISECONDS);
+                    } else {
+                        disk.fail(generation, error.getMessage());
+                        LOG.warning(error.getMessage());
+                    }
+                });
+    }
+
+    /** Publishes the disk as a service, or republishes it if its fixed metadata changed. */
+    private void publish(HostedDisk disk, Disk chainDisk) {
+        BundleContext bundleContext = context;
+        Published old;
+        synchronized (this) {
+            if (bundleContext == null || disks.get(disk.pid) != disk) {
+                return;
+            }
+            old = published.get(disk.name);
+            if (old != null && sameMetadata(old.disk(), chainDisk)) {
+                return;
+            }
+        }
+        if (old != null) {
+            unregister(old.registration());
+        }
+        Disk stable = Disk.of(disk);
+        Hashtable<String, Object> properties = new Hashtable<>();
+        properties.put(NAME, disk.name);
+        properties.put(DiskResolver.KIND_PROPERTY, disk.spec().kind());
+        ServiceRegistration<Disk> registration = bundleContext.registerService(Disk.class, stable, properties);
+        synchronized (this) {
+            published.put(disk.name, new Published(stable, registration));
+        }
+    }
+
+    private static boolean sameMetadata(Disk a, Disk b) {
+        return a.sectorSize() == b.sectorSize() && a.physicalSectorSize() == b.physicalSectorSize()
+                && a.isReadOnly() == b.isReadOnly() && a.isFuaRespected() == b.isFuaRespected()
+                && a.unmapBehavior() == b.unmapBehavior() && a.optimalUnmapSectors() == b.optimalUnmapSectors()
+                && Objects.equals(a.diskId(), b.diskId());
+    }
+
+    private static void unregister(ServiceRegistration<?> registration) {
+        try {
+            registration.unregister();
+        } catch (IllegalStateException e) {
+            // already unregistered (the bundle is stopping)
+        }
+    }
+
+    // ---- queries for the shell ----
+
+    synchronized List<HostedDisk> disks() {
+        return new ArrayList<>(disks.values());
+    }
+
+    synchronized Map<String, String> badConfigurations() {
+        return new LinkedHashMap<>(badConfigurations);
+    }
+
+    synchronized Optional<HostedDisk> disk(String name) {
+        return disks.values().stream().filter(d -> d.name.equals(name)).findFirst();
+    }
+
+    /** The published disk of that name, as frontends see it. */
+    synchronized Optional<Disk> publishedDisk(String name) {
+        return Optional.ofNullable(published.get(name)).map(Published::disk);
+    }
+}

@@ -1,0 +1,378 @@
+package org.diskhost.host.core;
+
+import java.io.IOException;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import java.util.logging.Logger;
+
+import org.diskhost.api.Disk;
+import org.diskhost.api.DiskError;
+import org.diskhost.api.DiskException;
+import org.diskhost.api.DiskId;
+import org.diskhost.api.DiskIo;
+import org.diskhost.api.UnmapBehavior;
+import org.diskhost.api.buffers.RequestBuffers;
+import org.diskhost.api.inspect.Inspector;
+import org.diskhost.api.pr.PersistentReservation;
+import org.diskhost.api.resolve.DiskSpec;
+import org.diskhost.api.resolve.ResolvedChain;
+
+/**
+ * A named disk owned by the host: a stable {@link DiskIo} whose backing chain can be replaced underneath it.
+ * Frontends hold the {@link Disk} published for it and never see a backend object, so rebuilding the chain (a
+ * resolver's bundle went away and came back, or the configuration changed) is invisible to them: while no chain
+ * serves the disk, requests wait, and they run on the new chain once it is up.
+ */
+final class HostedDisk implements DiskIo {
+    private static final Logger LOG = Logger.getLogger(HostedDisk.class.getName());
+
+    /** Where the disk is in its life. */
+    enum State {
+        /** Its chain is being built. */
+        RESOLVING,
+        /** A chain serves requests. */
+        READY,
+        /** No chain: waiting for a resolver; requests wait until it comes or the wait times out. */
+        WAITING,
+        /** The chain could not be built; requests fail. */
+        FAILED,
+        /** The disk was removed from the configuration. */
+        CLOSED
+    }
+
+    final String name;
+    final String pid;
+    private DiskSpec spec;
+    private boolean readOnly;
+    private volatile ActiveChain active;
+    /** Completes when a chain is active; fails when the disk failed. Guarded by this. */
+    private CompletableFuture<Void> gate = new CompletableFuture<>();
+    private State state = State.RESOLVING;
+    private String reason = "";
+    /** Bumped on every rebuild, so that a late result of an older one is dropped. */
+    private long generation;
+    private long rebuilds;
+    private long lastPauseMillis;
+    /** Metadata of the last chain, for a disk that is paused. */
+    private volatile Disk lastDisk;
+
+    HostedDisk(String name, String pid, DiskSpec spec, boolean readOnly) {
+        this.name = name;
+        this.pid = pid;
+        this.spec = spec;
+        this.readOnly = readOnly;
+    }
+
+    synchronized DiskSpec spec() {
+        return spec;
+    }
+
+    synchronized boolean readOnly() {
+        return readOnly;
+    }
+
+    synchronized State state() {
+        return state;
+    }
+
+    synchronized String reason() {
+        return reason;
+    }
+
+    synchronized void reconfigure(DiskSpec spec, boolean readOnly) {
+        this.spec = spec;
+        this.readOnly = readOnly;
+    }
+
+    /** The active chain's kinds, top first, as {@code crypt > file}; or the configured kind when none is active. */
+    String chainDescription() {
+        ActiveChain a = active;
+        return a != null ? String.join(" > ", a.chain.kinds()) : spec().kind();
+    }
+
+    /** True when the active chain was built (in part) by {@code resolver}. */
+    boolean uses(org.diskhost.api.resolve.DiskResolver resolver) {
+        ActiveChain a = active;
+        return a != null && a.chain.uses(resolver);
+    }
+
+    // ---- chain lifecycle (called by the host) ----
+
+    /** Starts a rebuild: requests wait from now on. Returns the rebuild's generation. */
+    synchronized long beginRebuild() {
+        if (gate.isDone()) {
+            gate = new CompletableFuture<>();
+        }
+        state = State.RESOLVING;
+        reason = "";
+        return ++generation;
+    }
+
+    /**
+     * Stops serving from the active chain, waits up to {@code drainMillis} for its requests in flight, and closes
+     * it. Requests that arrive meanwhile wait for the next chain.
+     */
+    void pause(String why, long drainMillis) {
+        ActiveChain old;
+        synchronized (this) {
+            old = active;
+            active = null;
+            if (gate.isDone()) {
+                gate = new CompletableFuture<>();
+            }
+            state = State.WAITING;
+            reason = why;
+            lastPauseMillis = System.currentTimeMillis();
+        }
+        if (old != null) {
+            retire(old, drainMillis);
+        }
+    }
+
+    /** Makes {@code chain} serve the disk, if {@code generation} is still current; else closes it. */
+    boolean activate(long generation, ResolvedChain chain) {
+        CompletableFuture<Void> open;
+        ActiveChain old;
+        synchronized (this) {
+            if (generation != this.generation || state == State.CLOSED) {
+                chain.close();
+                return false;
+            }
+            old = active;
+            active = new ActiveChain(chain);
+            lastDisk = chain.disk();
+            state = State.READY;
+            reason = "";
+            rebuilds++;
+            open = gate;
+        }
+        open.complete(null);
+        if (old != null) {
+            retire(old, 10_000);
+        }
+        return true;
+    }
+
+    /** Records that the rebuild of {@code generation} is waiting for a resolver. */
+    synchronized void waiting(long generation, String why) {
+        if (generation == this.generation && state != State.CLOSED) {
+            state = State.WAITING;
+            reason = why;
+        }
+    }
+
+    /** Fails the disk: waiting and future requests fail with an I/O error that says why. */
+    void fail(long generation, String why) {
+        CompletableFuture<Void> failed;
+        synchronized (this) {
+            if (generation != this.generation || state == State.CLOSED) {
+                return;
+            }
+            state = State.FAILED;
+            reason = why;
+            failed = gate;
+        }
+        failed.completeExceptionally(new DiskException(new DiskError.Io(new IOException(
+                "disk '" + name + "' has no backend: " + why))));
+    }
+
+    /** Fails requests that have waited longer than allowed for a chain. */
+    void expireWaiting(long pausedAt, String why) {
+        synchronized (this) {
+            if (state != State.WAITING || lastPauseMillis != pausedAt) {
+                return;
+            }
+        }
+        fail(generation(), why);
+    }
+
+    synchronized long generation() {
+        return generation;
+    }
+
+    synchronized long lastPauseMillis() {
+        return lastPauseMillis;
+    }
+
+    /** Removes the disk: closes its chain after draining; requests fail from now on. */
+    void shutdown() {
+        ActiveChain old;
+        CompletableFuture<Void> closed;
+        synchronized (this) {
+            old = active;
+            active = null;
+            state = State.CLOSED;
+            reason = "removed from the configuration";
+            if (gate.isDone()) {
+                gate = new CompletableFuture<>();
+            }
+            closed = gate;
+            generation++;
+        }
+        closed.completeExceptionally(new DiskException(new DiskError.Io(new IOException(
+                "disk '" + name + "' was removed"))));
+        if (old != null) {
+            retire(old, 10_000);
+        }
+    }
+
+    private void retire(ActiveChain old, long drainMillis) {
+        try {
+            old.drain().get(drainMillis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            LOG.warning(() -> "disk '" + name + "': " + old.inFlight() + " requests still in flight after "
+                    + drainMillis + " ms; closing the old chain anyway");
+        } catch (Exception e) {
+            LOG.warning(() -> "disk '" + name + "': draining failed: " + e);
+        }
+        old.chain.close();
+    }
+
+    /** The disk serving now, or null. */
+    Disk currentDisk() {
+        ActiveChain a = active;
+        return a == null ? null : a.disk();
+    }
+
+    // ---- the stable DiskIo ----
+
+    /** Runs {@code request} on the active chain, or once one is active. */
+    private <T> CompletableFuture<T> submit(Function<Disk, CompletableFuture<T>> request) {
+        ActiveChain a = active;
+        if (a != null && a.enter()) {
+            CompletableFuture<T> result = request.apply(a.disk());
+            result.whenComplete((value, failure) -> a.exit());
+            return result;
+        }
+        CompletableFuture<Void> wait;
+        synchronized (this) {
+            if (active != null && active != a) {
+                wait = CompletableFuture.completedFuture(null); // a new chain came up meanwhile
+            } else {
+                wait = gate;
+            }
+        }
+        return wait.thenCompose(v -> submit(request));
+    }
+
+    private Disk metadata() {
+        Disk d = currentDisk();
+        if (d == null) {
+            d = lastDisk;
+        }
+        if (d == null) {
+            throw new IllegalStateException("disk '" + name + "' has not been resolved yet");
+        }
+        return d;
+    }
+
+    @Override
+    public String diskType() {
+        return "hosted";
+    }
+
+    @Override
+    public long sectorCount() {
+        return metadata().sectorCount();
+    }
+
+    @Override
+    public int sectorSize() {
+        return metadata().sectorSize();
+    }
+
+    @Override
+    public Optional<DiskId> diskId() {
+        return metadata().diskId();
+    }
+
+    @Override
+    public int physicalSectorSize() {
+        return metadata().physicalSectorSize();
+    }
+
+    @Override
+    public boolean isFuaRespected() {
+        return metadata().isFuaRespected();
+    }
+
+    @Override
+    public boolean isReadOnly() {
+        return metadata().isReadOnly();
+    }
+
+    @Override
+    public UnmapBehavior unmapBehavior() {
+        return metadata().unmapBehavior();
+    }
+
+    @Override
+    public int optimalUnmapSectors() {
+        return metadata().optimalUnmapSectors();
+    }
+
+    @Override
+    public Optional<PersistentReservation> pr() {
+        return metadata().pr();
+    }
+
+    @Override
+    public CompletableFuture<Void> readVectored(RequestBuffers buffers, long sector) {
+        return submit(d -> d.readVectored(buffers, sector));
+    }
+
+    @Override
+    public CompletableFuture<Void> writeVectored(RequestBuffers buffers, long sector, boolean fua) {
+        return submit(d -> d.writeVectored(buffers, sector, fua));
+    }
+
+    @Override
+    public CompletableFuture<Void> syncCache() {
+        return submit(Disk::syncCache);
+    }
+
+    @Override
+    public CompletableFuture<Void> unmap(long sector, long count, boolean blockLevelOnly) {
+        return submit(d -> d.unmap(sector, count, blockLevelOnly));
+    }
+
+    @Override
+    public CompletableFuture<Void> eject() {
+        return submit(Disk::eject);
+    }
+
+    /** Completes when the size changes: on the serving chain, or by a rebuild that changed it. */
+    @Override
+    public CompletableFuture<Long> waitResize(long knownCount) {
+        Disk d = currentDisk();
+        if (d != null && d.sectorCount() != knownCount) {
+            return CompletableFuture.completedFuture(d.sectorCount());
+        }
+        CompletableFuture<Void> nextChain;
+        synchronized (this) {
+            nextChain = gate.isDone() ? new CompletableFuture<>() : gate;
+        }
+        CompletableFuture<?> resized = d == null ? new CompletableFuture<>() : d.waitResize(knownCount);
+        return CompletableFuture.anyOf(resized, nextChain).thenCompose(v -> waitResize(knownCount));
+    }
+
+    @Override
+    public void inspect(Inspector out) {
+        ActiveChain a = active;
+        synchronized (this) {
+            out.value("name", name)
+                    .value("state", state)
+                    .value("reason", reason.isEmpty() ? null : reason)
+                    .value("chain", chainDescription())
+                    .value("rebuilds", rebuilds)
+                    .value("last_pause", lastPauseMillis == 0 ? null : java.time.Instant.ofEpochMilli(lastPauseMillis))
+                    .value("requests_in_flight", a == null ? 0 : a.inFlight());
+        }
+        if (a != null) {
+            out.child("backend", a.disk());
+        }
+    }
+}
