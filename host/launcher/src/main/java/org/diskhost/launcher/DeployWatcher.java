@@ -1,0 +1,141 @@
+package org.diskhost.launcher;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.wiring.FrameworkWiring;
+
+/**
+ * Watches a directory for bundle jars. A new jar is installed and started, or, when a bundle with its symbolic
+ * name is already installed, that bundle is upgraded from it; a changed jar updates its bundle; a removed jar
+ * uninstalls the bundle it installed. After an update or uninstall the affected wiring is refreshed. A jar is
+ * acted on once its size and time have been stable for one scan, so a half-copied file is not read.
+ */
+final class DeployWatcher implements Runnable {
+    private static final Logger LOG = Logger.getLogger("diskhost.deploy");
+    private static final long SCAN_MILLIS = 1000;
+
+    private record Seen(FileTime modified, long size) {
+    }
+
+    private final BundleContext context;
+    private final Path directory;
+    /** The state of each jar when last acted on. */
+    private final Map<Path, Seen> handled = new HashMap<>();
+    /** The state of each jar at the previous scan, to wait for copies to finish. */
+    private final Map<Path, Seen> previous = new HashMap<>();
+    /** Which bundle each jar installed or upgraded. */
+    private final Map<Path, Long> bundleOf = new HashMap<>();
+
+    DeployWatcher(BundleContext context, Path directory) {
+        this.context = context;
+        this.directory = directory;
+    }
+
+    @Override
+    public void run() {
+        while (!Thread.currentThread().isInterrupted()) {
+            try {
+                scan();
+                Thread.sleep(SCAN_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            } catch (IllegalStateException e) {
+                return; // the framework is stopping
+            } catch (Exception e) {
+                LOG.log(Level.WARNING, "deploy scan failed: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    void scan() throws IOException {
+        List<Path> jars = Main.jars(directory);
+        for (Path jar : jars) {
+            Seen now = new Seen(Files.getLastModifiedTime(jar), Files.size(jar));
+            Seen before = previous.put(jar, now);
+            if (!now.equals(before) || now.equals(handled.get(jar))) {
+                continue; // still being written, or nothing new
+            }
+            handled.put(jar, now);
+            deploy(jar);
+        }
+        for (Path gone : List.copyOf(handled.keySet())) {
+            if (!jars.contains(gone)) {
+                handled.remove(gone);
+                previous.remove(gone);
+                Long id = bundleOf.remove(gone);
+                Bundle bundle = id == null ? null : context.getBundle(id);
+                if (bundle != null && bundle.getLocation().equals(gone.toUri().toString())) {
+                    uninstall(bundle);
+                }
+            }
+        }
+    }
+
+    private void deploy(Path jar) {
+        try {
+            String bsn = Main.symbolicName(jar);
+            if (bsn == null) {
+                LOG.warning(() -> jar + " is not a bundle (no Bundle-SymbolicName); ignored");
+                return;
+            }
+            Bundle existing = installedBundle(bsn);
+            if (existing != null) {
+                try (InputStream in = Main.open(jar)) {
+                    existing.update(in);
+                }
+                // Backends export nothing, so usually no old revision lingers; refreshing anyway would restart
+                // the bundle a second time.
+                FrameworkWiring wiring = context.getBundle(0).adapt(FrameworkWiring.class);
+                if (!wiring.getRemovalPendingBundles().isEmpty()) {
+                    refresh(wiring.getRemovalPendingBundles());
+                }
+                bundleOf.put(jar, existing.getBundleId());
+                LOG.info(() -> "upgraded " + bsn + " from " + jar.getFileName() + " (now "
+                        + existing.getVersion() + ")");
+            } else {
+                Bundle bundle = context.installBundle(jar.toUri().toString());
+                Main.startIfNotFragment(bundle);
+                bundleOf.put(jar, bundle.getBundleId());
+                LOG.info(() -> "installed " + bsn + " " + bundle.getVersion() + " from " + jar.getFileName());
+            }
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, "cannot deploy " + jar.getFileName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Bundle installedBundle(String bsn) {
+        for (Bundle b : context.getBundles()) {
+            if (bsn.equals(b.getSymbolicName())) {
+                return b;
+            }
+        }
+        return null;
+    }
+
+    private void uninstall(Bundle bundle) {
+        try {
+            String bsn = bundle.getSymbolicName();
+            bundle.uninstall();
+            refresh(List.of(bundle));
+            LOG.info(() -> "uninstalled " + bsn);
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, "cannot uninstall " + bundle.getSymbolicName(), e);
+        }
+    }
+
+    private void refresh(Collection<Bundle> bundles) {
+        context.getBundle(0).adapt(FrameworkWiring.class).refreshBundles(bundles);
+    }
+}

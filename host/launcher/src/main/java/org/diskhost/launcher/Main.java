@@ -1,0 +1,169 @@
+package org.diskhost.launcher;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.jar.JarFile;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import java.util.stream.Stream;
+
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
+import org.osgi.framework.Constants;
+import org.osgi.framework.FrameworkEvent;
+import org.osgi.framework.launch.Framework;
+import org.osgi.framework.launch.FrameworkFactory;
+
+/**
+ * Starts the diskhost host: an embedded Apache Felix framework with the bundles of the distribution (SCR,
+ * Configuration Admin, the Gogo shell, the API, the backends and the host core), a watched deploy directory, and
+ * a clean stop on Ctrl-C.
+ *
+ * <pre>
+ * diskhost --config FILE --data DIR --bundles DIR [--deploy DIR] [--no-shell]
+ * </pre>
+ */
+public final class Main {
+    private static final Logger LOG = Logger.getLogger("diskhost");
+
+    private Main() {
+    }
+
+    record Options(Path config, Path data, Path bundles, Path deploy, boolean shell) {
+        static Options parse(String[] args) {
+            Map<String, String> values = new HashMap<>();
+            boolean shell = true;
+            for (int i = 0; i < args.length; i++) {
+                String arg = args[i];
+                switch (arg) {
+                    case "--no-shell" -> shell = false;
+                    case "--config", "--data", "--bundles", "--deploy" -> {
+                        if (i + 1 >= args.length) {
+                            throw new IllegalArgumentException(arg + " needs a value");
+                        }
+                        values.put(arg, args[++i]);
+                    }
+                    case "--help", "-h" -> throw new IllegalArgumentException("usage");
+                    default -> throw new IllegalArgumentException("unknown option " + arg);
+                }
+            }
+            for (String required : List.of("--config", "--data", "--bundles")) {
+                if (!values.containsKey(required)) {
+                    throw new IllegalArgumentException("missing " + required);
+                }
+            }
+            return new Options(Path.of(values.get("--config")).toAbsolutePath(),
+                    Path.of(values.get("--data")).toAbsolutePath(), Path.of(values.get("--bundles")).toAbsolutePath(),
+                    values.containsKey("--deploy") ? Path.of(values.get("--deploy")).toAbsolutePath() : null, shell);
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tT %4$s %3$s: %5$s%6$s%n");
+        Options options;
+        try {
+            options = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("diskhost: " + e.getMessage());
+            System.err.println("usage: diskhost --config FILE --data DIR --bundles DIR [--deploy DIR] [--no-shell]");
+            System.exit(2);
+            return;
+        }
+        Framework framework = start(options);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(framework), "diskhost-shutdown"));
+        FrameworkEvent event = framework.waitForStop(0);
+        // Not through the logger: its own shutdown hook may already have closed the handlers.
+        System.err.println("diskhost stopped");
+        System.exit(event.getType() == FrameworkEvent.ERROR ? 1 : 0);
+    }
+
+    static Framework start(Options options) throws IOException, BundleException {
+        Files.createDirectories(options.data());
+        Map<String, String> properties = new HashMap<>();
+        properties.put(Constants.FRAMEWORK_STORAGE, options.data().resolve("felix-cache").toString());
+        // A fresh framework every start: the configuration file, not a cache, is the truth.
+        properties.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
+        properties.put("diskhost.config", options.config().toString());
+        properties.put("diskhost.data", options.data().toString());
+        // An interactive shell only on a terminal; its EOF (Ctrl-D) then stops the host.
+        if (!options.shell() || System.console() == null) {
+            properties.put("gosh.args", "--nointeractive");
+        }
+        Framework framework = ServiceLoader.load(FrameworkFactory.class).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path"))
+                .newFramework(properties);
+        framework.init();
+        BundleContext context = framework.getBundleContext();
+        List<Bundle> installed = new ArrayList<>();
+        for (Path jar : jars(options.bundles())) {
+            installed.add(context.installBundle(jar.toUri().toString()));
+        }
+        framework.start();
+        for (Bundle bundle : installed) {
+            startIfNotFragment(bundle);
+        }
+        LOG.info(() -> "diskhost started: " + installed.size() + " bundles from " + options.bundles()
+                + "; configuration " + options.config() + "; data " + options.data());
+        if (options.deploy() != null) {
+            Files.createDirectories(options.deploy());
+            Thread watcher = new Thread(new DeployWatcher(context, options.deploy()), "diskhost-deploy-watcher");
+            watcher.setDaemon(true);
+            watcher.start();
+            LOG.info(() -> "watching " + options.deploy() + " for bundles to install or upgrade");
+        }
+        return framework;
+    }
+
+    static void startIfNotFragment(Bundle bundle) {
+        if (bundle.getHeaders().get(Constants.FRAGMENT_HOST) != null) {
+            return;
+        }
+        try {
+            bundle.start();
+        } catch (BundleException e) {
+            LOG.log(Level.WARNING, "cannot start " + bundle.getSymbolicName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    static List<Path> jars(Path directory) throws IOException {
+        if (!Files.isDirectory(directory)) {
+            throw new IOException("no bundle directory " + directory + " (build with ./mvnw package)");
+        }
+        try (Stream<Path> files = Files.list(directory)) {
+            return files.filter(p -> p.getFileName().toString().endsWith(".jar")).sorted().toList();
+        }
+    }
+
+    /** The Bundle-SymbolicName of a jar, without attributes; null if it is not a bundle. */
+    static String symbolicName(Path jar) throws IOException {
+        try (JarFile file = new JarFile(jar.toFile())) {
+            var manifest = file.getManifest();
+            String bsn = manifest == null ? null : manifest.getMainAttributes().getValue(Constants.BUNDLE_SYMBOLICNAME);
+            return bsn == null ? null : bsn.split(";")[0].trim();
+        }
+    }
+
+    static InputStream open(Path jar) throws IOException {
+        return Files.newInputStream(jar);
+    }
+
+    private static void stop(Framework framework) {
+        try {
+            if (framework.getState() == Bundle.ACTIVE || framework.getState() == Bundle.STARTING) {
+                System.err.println("diskhost: stopping (closing every disk)");
+                framework.stop();
+                framework.waitForStop(30_000);
+            }
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, "clean stop failed", e);
+        }
+    }
+}
