@@ -9,6 +9,8 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -92,15 +94,7 @@ final class DeployWatcher implements Runnable {
             }
             Bundle existing = installedBundle(bsn);
             if (existing != null) {
-                try (InputStream in = Main.open(jar)) {
-                    existing.update(in);
-                }
-                // Backends export nothing, so usually no old revision lingers; refreshing anyway would restart
-                // the bundle a second time.
-                FrameworkWiring wiring = context.getBundle(0).adapt(FrameworkWiring.class);
-                if (!wiring.getRemovalPendingBundles().isEmpty()) {
-                    refresh(wiring.getRemovalPendingBundles());
-                }
+                upgrade(existing, jar);
                 bundleOf.put(jar, existing.getBundleId());
                 LOG.info(() -> "upgraded " + bsn + " from " + jar.getFileName() + " (now "
                         + existing.getVersion() + ")");
@@ -112,6 +106,23 @@ final class DeployWatcher implements Runnable {
             }
         } catch (Exception e) {
             LOG.log(Level.WARNING, "cannot deploy " + jar.getFileName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Stops the bundle, updates it, refreshes its wiring while it is stopped, and starts it again: the disks it
+     * serves pause once. (Update alone restarts it, and the refresh that removes the old revision would restart it
+     * a second time.)
+     */
+    private void upgrade(Bundle bundle, Path jar) throws Exception {
+        boolean wasActive = bundle.getState() == Bundle.ACTIVE || bundle.getState() == Bundle.STARTING;
+        bundle.stop(Bundle.STOP_TRANSIENT);
+        try (InputStream in = Main.open(jar)) {
+            bundle.update(in);
+        }
+        refresh(List.of(bundle));
+        if (wasActive) {
+            bundle.start();
         }
     }
 
@@ -135,7 +146,12 @@ final class DeployWatcher implements Runnable {
         }
     }
 
-    private void refresh(Collection<Bundle> bundles) {
-        context.getBundle(0).adapt(FrameworkWiring.class).refreshBundles(bundles);
+    /** Refreshes and waits (bounded) for the refresh to finish. */
+    private void refresh(Collection<Bundle> bundles) throws InterruptedException {
+        CountDownLatch done = new CountDownLatch(1);
+        context.getBundle(0).adapt(FrameworkWiring.class).refreshBundles(bundles, event -> done.countDown());
+        if (!done.await(60, TimeUnit.SECONDS)) {
+            LOG.warning("refreshing " + bundles + " did not finish within 60 s");
+        }
     }
 }
