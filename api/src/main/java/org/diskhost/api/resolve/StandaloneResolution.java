@@ -16,8 +16,10 @@ import aQute.bnd.annotation.spi.ServiceConsumer;
  * Builds disks outside OSGi: resolvers come from {@link ServiceLoader} (on the module path or the class path) or
  * are given directly. Each {@link #resolve} returns a {@link ResolvedChain} that owns every disk it built.
  */
-// Optional: inside OSGi the host finds resolvers as services, so no ServiceLoader mediator (SPI Fly) is required.
-@ServiceConsumer(value = DiskResolver.class, resolution = Resolution.OPTIONAL)
+// Inside OSGi the host finds resolvers as services: no ServiceLoader mediator is needed, and the requirement must
+// not be wired at resolve time, or every backend bundle would become a dependency of the API (refreshing a backend
+// would then refresh the API and everything that uses it).
+@ServiceConsumer(value = DiskResolver.class, resolution = Resolution.OPTIONAL, effective = "active")
 public final class StandaloneResolution {
     private final Map<String, DiskResolver> resolvers = new HashMap<>();
     private final Path baseDirectory;

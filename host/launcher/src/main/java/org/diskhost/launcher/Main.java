@@ -80,8 +80,7 @@ public final class Main {
         Framework framework = start(options);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(framework), "diskhost-shutdown"));
         FrameworkEvent event = framework.waitForStop(0);
-        // Not through the logger: its own shutdown hook may already have closed the handlers.
-        System.err.println("diskhost stopped");
+        reportStopped();
         System.exit(event.getType() == FrameworkEvent.ERROR ? 1 : 0);
     }
 
@@ -155,6 +154,18 @@ public final class Main {
         return Files.newInputStream(jar);
     }
 
+    private static final java.util.concurrent.atomic.AtomicBoolean STOPPED = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /**
+     * Says once that the host stopped. Not through the logger: its own shutdown hook may already have closed the
+     * handlers. On a signal the JVM halts when the hooks end, so the hook reports it rather than the main thread.
+     */
+    private static void reportStopped() {
+        if (STOPPED.compareAndSet(false, true)) {
+            System.err.println("diskhost stopped");
+        }
+    }
+
     private static void stop(Framework framework) {
         try {
             if (framework.getState() == Bundle.ACTIVE || framework.getState() == Bundle.STARTING) {
@@ -162,6 +173,7 @@ public final class Main {
                 framework.stop();
                 framework.waitForStop(30_000);
             }
+            reportStopped();
         } catch (Exception e) {
             LOG.log(Level.WARNING, "clean stop failed", e);
         }

@@ -1,0 +1,271 @@
+package org.diskhost.itests;
+
+import static org.junit.Assert.assertArrayEquals;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotEquals;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
+import static org.ops4j.pax.exam.CoreOptions.junitBundles;
+import static org.ops4j.pax.exam.CoreOptions.options;
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+import static org.ops4j.pax.exam.CoreOptions.workingDirectory;
+
+import java.io.File;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Hashtable;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import javax.inject.Inject;
+
+import org.diskhost.api.Disk;
+import org.diskhost.api.buffers.RequestBuffers;
+import org.diskhost.api.resolve.DiskResolver;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.ServiceReference;
+import org.osgi.framework.wiring.FrameworkWiring;
+import org.osgi.service.cm.ConfigurationAdmin;
+import org.osgi.util.tracker.ServiceTracker;
+
+/**
+ * The host in a real Felix framework: SCR, Configuration Admin, the API, the file backend and the host core, all
+ * provisioned from the jars of this build.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class HostIT {
+    private static final String FACTORY_PID = "org.diskhost.disk";
+
+    @Inject
+    private BundleContext context;
+
+    @Inject
+    private ConfigurationAdmin configurationAdmin;
+
+    @Configuration
+    public Option[] config() throws Exception {
+        String bundles = System.getProperty("diskhost.bundles");
+        Path data = Files.createTempDirectory("diskhost-it");
+        return options(
+                workingDirectory("target/paxexam"),
+                systemProperty("diskhost.bundles").value(bundles),
+                frameworkProperty("diskhost.data").value(data.toString()),
+                frameworkProperty("diskhost.waitTimeout").value("20s"),
+                jar(bundles, "org.osgi.util.function"),
+                jar(bundles, "org.osgi.util.promise"),
+                jar(bundles, "org.osgi.service.component"),
+                jar(bundles, "org.apache.felix.scr"),
+                jar(bundles, "org.apache.felix.configadmin"),
+                jar(bundles, "diskhost-api"),
+                jar(bundles, "diskhost-backend-file"),
+                jar(bundles, "diskhost-host-core"),
+                junitBundles());
+    }
+
+    private static Option jar(String directory, String name) {
+        return org.ops4j.pax.exam.CoreOptions.bundle(new File(directory, name + ".jar").toURI().toString());
+    }
+
+    private Bundle bundle(String symbolicName) {
+        for (Bundle b : context.getBundles()) {
+            if (symbolicName.equals(b.getSymbolicName())) {
+                return b;
+            }
+        }
+        throw new AssertionError("bundle " + symbolicName + " is not installed");
+    }
+
+    private Path dataDirectory() {
+        return Path.of(context.getProperty("diskhost.data"));
+    }
+
+    private void configure(String name, String specJson) throws Exception {
+        org.osgi.service.cm.Configuration c = configurationAdmin.getFactoryConfiguration(FACTORY_PID, name, "?");
+        Hashtable<String, Object> properties = new Hashtable<>();
+        properties.put("diskhost.name", name);
+        properties.put("diskhost.spec", specJson);
+        c.update(properties);
+    }
+
+    private Disk awaitDisk(String name) throws Exception {
+        ServiceTracker<Disk, Disk> tracker = new ServiceTracker<>(context,
+                context.createFilter("(&(objectClass=" + Disk.class.getName() + ")(diskhost.name=" + name + "))"),
+                null);
+        tracker.open();
+        try {
+            Disk disk = tracker.waitForService(30_000);
+            assertNotNull("disk '" + name + "' was not published within 30 s; host says:\n" + shell("disks"), disk);
+            return disk;
+        } finally {
+            tracker.close();
+        }
+    }
+
+    /** Runs a diskhost shell command through the command service, as Gogo would. */
+    private String shell(String function, Object... args) throws Exception {
+        ServiceReference<?>[] refs = context.getServiceReferences((String) null, "(osgi.command.scope=diskhost)");
+        assertNotNull("the diskhost shell commands are registered", refs);
+        Object commands = context.getService(refs[0]);
+        for (var method : commands.getClass().getMethods()) {
+            if (method.getName().equals(function) && method.getParameterCount() == args.length) {
+                return (String) method.invoke(commands, args);
+            }
+        }
+        throw new AssertionError("no command " + function + "/" + args.length);
+    }
+
+    private String awaitShell(String expected, String function, Object... args) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        String out;
+        do {
+            out = shell(function, args);
+            if (out.contains(expected)) {
+                return out;
+            }
+            Thread.sleep(100);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("expected \"" + expected + "\" in:\n" + out);
+    }
+
+    private static MemorySegment pattern(int length, int seed) {
+        MemorySegment s = Arena.ofAuto().allocate(length, 4096);
+        for (int i = 0; i < length; i++) {
+            s.set(ValueLayout.JAVA_BYTE, i, (byte) (i * 31 + seed));
+        }
+        return s;
+    }
+
+    private static byte[] read(Disk disk, long sector, int bytes) {
+        MemorySegment into = Arena.ofAuto().allocate(bytes, 4096);
+        disk.readVectored(RequestBuffers.of(into, true), sector).join();
+        return into.toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    @Test
+    public void theHostBundlesAreActive() {
+        for (String bsn : List.of("org.apache.felix.scr", "org.apache.felix.configadmin", "org.diskhost.api",
+                "org.diskhost.backend.file", "org.diskhost.host.core")) {
+            assertEquals(bsn + " is active", Bundle.ACTIVE, bundle(bsn).getState());
+        }
+    }
+
+    @Test
+    public void aConfiguredDiskResolvesAndItsDataIsInTheFile() throws Exception {
+        configure("it-data", "{\"kind\": \"file\", \"path\": \"it-data.img\", \"create\": \"1 MiB\"}");
+        Disk disk = awaitDisk("it-data");
+        assertEquals(2048, disk.sectorCount());
+        MemorySegment data = pattern(4096, 7);
+        disk.writeVectored(RequestBuffers.of(data, false), 10, true).get(30, TimeUnit.SECONDS);
+        assertArrayEquals(data.toArray(ValueLayout.JAVA_BYTE), read(disk, 10, 4096));
+        byte[] file = Files.readAllBytes(dataDirectory().resolve("it-data.img"));
+        byte[] atOffset = java.util.Arrays.copyOfRange(file, 10 * 512, 10 * 512 + 4096);
+        assertArrayEquals("the data is in the file at sector 10", data.toArray(ValueLayout.JAVA_BYTE), atOffset);
+        assertTrue(shell("disks").contains("it-data"));
+        assertTrue(shell("inspect", "it-data").contains("state: READY"));
+    }
+
+    /** Updating the file backend bundle rebuilds the disk; requests issued meanwhile wait and succeed. */
+    @Test
+    public void updatingTheFileBackendRebuildsTheDiskWithTheDataIntact() throws Exception {
+        configure("it-swap", "{\"kind\": \"file\", \"path\": \"it-swap.img\", \"create\": \"4 MiB\"}");
+        Disk disk = awaitDisk("it-swap");
+        MemorySegment data = pattern(64 * 1024, 3);
+        disk.writeVectored(RequestBuffers.of(data, false), 0, false).get(30, TimeUnit.SECONDS);
+        long resolverBefore = (Long) context.getServiceReference(DiskResolver.class).getProperty("service.id");
+
+        // Continuous verified I/O while the bundle is updated.
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicLong done = new AtomicLong();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        CompletableFuture<Void> load = CompletableFuture.runAsync(() -> {
+            int round = 0;
+            while (!stop.get() && failure.get() == null) {
+                try {
+                    long sector = 1024 + (round % 64) * 8L;
+                    MemorySegment chunk = pattern(4096, round);
+                    disk.writeVectored(RequestBuffers.of(chunk, false), sector, false).get(30, TimeUnit.SECONDS);
+                    if (!java.util.Arrays.equals(chunk.toArray(ValueLayout.JAVA_BYTE), read(disk, sector, 4096))) {
+                        throw new AssertionError("data mismatch at sector " + sector);
+                    }
+                    done.incrementAndGet();
+                    round++;
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            }
+        });
+        Thread.sleep(200);
+        Bundle file = bundle("org.diskhost.backend.file");
+        long before = done.get();
+        try (InputStream in = Files.newInputStream(Path.of(System.getProperty("diskhost.bundles"),
+                "diskhost-backend-file.jar"))) {
+            file.update(in);
+        }
+        CountDownLatch refreshed = new CountDownLatch(1);
+        context.getBundle(0).adapt(FrameworkWiring.class).refreshBundles(List.of(file), e -> refreshed.countDown());
+        assertTrue(refreshed.await(30, TimeUnit.SECONDS));
+        Thread.sleep(500);
+        stop.set(true);
+        load.get(60, TimeUnit.SECONDS);
+        if (failure.get() != null) {
+            throw new AssertionError("a request failed across the update", failure.get());
+        }
+        assertTrue("requests ran across the update", done.get() > before);
+
+        long resolverAfter = (Long) context.getServiceReference(DiskResolver.class).getProperty("service.id");
+        assertNotEquals("a new resolver service came up", resolverBefore, resolverAfter);
+        assertArrayEquals("the data survived the rebuild", data.toArray(ValueLayout.JAVA_BYTE),
+                read(disk, 0, 64 * 1024));
+        String inspect = shell("inspect", "it-swap");
+        assertTrue(inspect, inspect.contains("state: READY"));
+        assertTrue(inspect, !inspect.contains("rebuilds: 1\n"));
+    }
+
+    @Test
+    public void badConfigurationsGiveTheDocumentedErrorsAndTheHostKeepsRunning() throws Exception {
+        configure("it-good", "{\"kind\": \"file\", \"path\": \"it-good.img\", \"create\": \"1 MiB\"}");
+        configure("it-bad-size", "{\"kind\": \"file\", \"path\": \"x.img\", \"create\": \"1 MiB\", \"sectorSize\": 1000}");
+        configure("it-no-kind", "{\"kind\": \"nope\"}");
+        configure("it-no-file", "{\"kind\": \"file\", \"path\": \"missing.img\"}");
+        configure("it-bad-json", "{\"kind\": ");
+
+        String disks = awaitShell("setting 'sectorSize'", "disks");
+        assertTrue(disks, disks.contains("disk 'it-bad-size', kind 'file', setting 'sectorSize': must be 512 or 4096, got 1000"));
+        disks = awaitShell("no resolver for kind 'nope'", "disks");
+        assertTrue(disks, disks.contains("disk 'it-no-kind': no resolver for kind 'nope'"));
+        disks = awaitShell("no such file", "disks");
+        assertTrue(disks, disks.contains("disk 'it-no-file', kind 'file': no such file"));
+        disks = awaitShell("not valid JSON", "disks");
+        assertTrue(disks, disks.contains("disk 'it-bad-json': diskhost.spec is not valid JSON: line 1"));
+
+        // The rest of the host is unaffected.
+        Disk good = awaitDisk("it-good");
+        good.writeVectored(RequestBuffers.of(pattern(512, 1), false), 0, false).get(30, TimeUnit.SECONDS);
+        assertEquals(Bundle.ACTIVE, context.getBundle(0).getState());
+        assertEquals(Bundle.ACTIVE, bundle("org.diskhost.host.core").getState());
+        assertTrue(context.getServiceReferences(Disk.class, "(diskhost.name=it-bad-size)").isEmpty());
+
+        // Fixing the configuration brings the disk up.
+        configure("it-bad-size", "{\"kind\": \"file\", \"path\": \"x.img\", \"create\": \"1 MiB\", \"sectorSize\": 4096}");
+        assertEquals(4096, awaitDisk("it-bad-size").sectorSize());
+    }
+}
