@@ -237,7 +237,7 @@ public class HostIT {
                 read(disk, 0, 64 * 1024));
         String inspect = shell("inspect", "it-swap");
         assertTrue(inspect, inspect.contains("state: READY"));
-        assertTrue(inspect, !inspect.contains("rebuilds: 1\n"));
+        assertTrue(inspect, !inspect.contains("chain_builds: 1\n"));
     }
 
     @Test

@@ -25,6 +25,7 @@ import org.diskhost.api.resolve.DiskSpec;
 import org.diskhost.api.resolve.ResolveError;
 import org.diskhost.api.resolve.ResolveException;
 import org.diskhost.api.resolve.ResolvedChain;
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
 import org.osgi.framework.ServiceRegistration;
@@ -147,11 +148,17 @@ public final class DiskHost implements ManagedServiceFactory {
                 resolvers.remove(kind);
             }
         }
-        LOG.info(() -> "resolver for kind '" + kind + "' went away");
+        BundleContext bundleContext = context;
+        boolean shuttingDown = bundleContext == null || bundleContext.getBundle(0).getState() == Bundle.STOPPING;
+        if (!shuttingDown) {
+            LOG.info(() -> "resolver for kind '" + kind + "' went away");
+        }
         for (HostedDisk disk : disks()) {
             if (disk.uses(resolver)) {
                 disk.pause("the resolver for kind '" + kind + "' went away", DRAIN_MILLIS);
-                rebuild(disk);
+                if (!shuttingDown) {
+                    rebuild(disk);
+                }
             }
         }
     }

@@ -54,7 +54,8 @@ final class HostedDisk implements DiskIo {
     private String reason = "";
     /** Bumped on every rebuild, so that a late result of an older one is dropped. */
     private long generation;
-    private long rebuilds;
+    /** Chains built for this disk, the first included. */
+    private long chainBuilds;
     private long lastPauseMillis;
     /** Metadata of the last chain, for a disk that is paused. */
     private volatile Disk lastDisk;
@@ -146,7 +147,7 @@ final class HostedDisk implements DiskIo {
             lastDisk = chain.disk();
             state = State.READY;
             reason = "";
-            rebuilds++;
+            chainBuilds++;
             open = gate;
         }
         open.complete(null);
@@ -367,7 +368,7 @@ final class HostedDisk implements DiskIo {
                     .value("state", state)
                     .value("reason", reason.isEmpty() ? null : reason)
                     .value("chain", chainDescription())
-                    .value("rebuilds", rebuilds)
+                    .value("chain_builds", chainBuilds)
                     .value("last_pause", lastPauseMillis == 0 ? null : java.time.Instant.ofEpochMilli(lastPauseMillis))
                     .value("requests_in_flight", a == null ? 0 : a.inFlight());
         }
