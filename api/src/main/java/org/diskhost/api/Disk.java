@@ -86,9 +86,16 @@ public final class Disk implements DiskIo {
         return Long.compareUnsigned(end, sector) >= 0 && Long.compareUnsigned(end, representableEnd) < 0;
     }
 
-    /** True when {@code count} sectors from {@code sector} lie inside the disk's current size. */
+    /**
+     * True when {@code count} sectors from {@code sector}, both taken as unsigned, lie inside a disk of
+     * {@code sectorCount} sectors: the range check every backend makes before touching its store.
+     */
+    public static boolean fits(long sector, long count, long sectorCount) {
+        return Long.compareUnsigned(sector, sectorCount) <= 0 && Long.compareUnsigned(count, sectorCount - sector) <= 0;
+    }
+
     private boolean isInside(long sector, long count) {
-        return isRepresentable(sector, count) && sector + count <= backend.sectorCount();
+        return fits(sector, count, backend.sectorCount());
     }
 
     @Override

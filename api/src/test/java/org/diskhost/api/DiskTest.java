@@ -236,4 +236,15 @@ class DiskTest {
                 new DiskError.MemoryAccess(new AccessError.ReadOnly()).message());
         assertEquals("write attempted to read-only memory", new AccessError.ReadOnly().message());
     }
+
+    @Test
+    void fitsIsTheUnsignedRangeCheck() {
+        assertTrue(Disk.fits(0, 8, 8));
+        assertTrue(Disk.fits(8, 0, 8));
+        assertFalse(Disk.fits(8, 1, 8));
+        assertFalse(Disk.fits(7, 2, 8));
+        assertFalse(Disk.fits(U64_MAX, 1, 8));
+        assertFalse(Disk.fits(1, U64_MAX, 8), "a count that wraps the end");
+        assertFalse(Disk.fits(9, 0, 8));
+    }
 }

@@ -7,6 +7,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 
+import org.diskhost.api.Disk;
 import org.diskhost.api.DiskError;
 import org.diskhost.api.DiskException;
 import org.diskhost.api.DiskId;
@@ -210,7 +211,7 @@ public final class MemoryDisk implements DiskIo {
     }
 
     private void checkRange(long sector, long count) {
-        if (sector < 0 || count < 0 || sector + count > sectorCount || sector + count < 0) {
+        if (!Disk.fits(sector, count, sectorCount)) {
             throw new DiskException(new DiskError.IllegalBlock());
         }
     }

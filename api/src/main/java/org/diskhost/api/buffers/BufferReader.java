@@ -6,21 +6,15 @@ import java.util.List;
 
 /** Reads a request's buffers sequentially, from the first byte on. Not thread-safe. */
 public final class BufferReader {
-    private final List<MemorySegment> segments;
-    private int index;
-    private long inSegment;
-    private long remaining;
+    private final SegmentCursor cursor;
 
     BufferReader(List<MemorySegment> segments) {
-        this.segments = segments;
-        for (MemorySegment s : segments) {
-            remaining += s.byteSize();
-        }
+        this.cursor = new SegmentCursor(segments);
     }
 
     /** Bytes not yet read. */
     public long remaining() {
-        return remaining;
+        return cursor.remaining();
     }
 
     /**
@@ -29,16 +23,7 @@ public final class BufferReader {
      * @throws IndexOutOfBoundsException if fewer bytes remain
      */
     public BufferReader read(MemorySegment dst) {
-        long length = dst.byteSize();
-        checkRemaining(length);
-        long done = 0;
-        while (done < length) {
-            MemorySegment src = segments.get(index);
-            long take = Math.min(src.byteSize() - inSegment, length - done);
-            MemorySegment.copy(src, inSegment, dst, done, take);
-            advance(take);
-            done += take;
-        }
+        cursor.walk(dst.byteSize(), (src, offset, done, length) -> MemorySegment.copy(src, offset, dst, done, length));
         return this;
     }
 
@@ -49,49 +34,26 @@ public final class BufferReader {
 
     /** Reads all remaining bytes into a new array. */
     public byte[] readAll() {
-        byte[] out = new byte[Math.toIntExact(remaining)];
+        byte[] out = new byte[Math.toIntExact(cursor.remaining())];
         read(MemorySegment.ofArray(out));
         return out;
     }
 
     /** Skips {@code length} bytes. */
     public BufferReader skip(long length) {
-        checkRemaining(length);
-        long done = 0;
-        while (done < length) {
-            long take = Math.min(segments.get(index).byteSize() - inSegment, length - done);
-            advance(take);
-            done += take;
-        }
+        cursor.walk(length, (src, offset, done, n) -> { });
         return this;
     }
 
     /** True when every remaining byte is zero; does not move. */
     public boolean remainingIsZero() {
-        for (int i = index; i < segments.size(); i++) {
-            MemorySegment s = segments.get(i);
-            long from = i == index ? inSegment : 0;
-            for (long p = from; p < s.byteSize(); p++) {
-                if (s.get(ValueLayout.JAVA_BYTE, p) != 0) {
+        return cursor.allRemaining((segment, from) -> {
+            for (long p = from; p < segment.byteSize(); p++) {
+                if (segment.get(ValueLayout.JAVA_BYTE, p) != 0) {
                     return false;
                 }
             }
-        }
-        return true;
-    }
-
-    private void checkRemaining(long length) {
-        if (length < 0 || length > remaining) {
-            throw new IndexOutOfBoundsException("reading " + length + " bytes with " + remaining + " remaining");
-        }
-    }
-
-    private void advance(long take) {
-        inSegment += take;
-        remaining -= take;
-        if (index < segments.size() && inSegment == segments.get(index).byteSize()) {
-            index++;
-            inSegment = 0;
-        }
+            return true;
+        });
     }
 }

@@ -14,23 +14,16 @@ import org.diskhost.api.DiskException;
 public final class BufferWriter {
     static final BufferWriter READ_ONLY = new BufferWriter(null);
 
-    private final List<MemorySegment> segments;
-    private int index;
-    private long inSegment;
-    private long remaining;
+    /** Null for buffers the device may not write. */
+    private final SegmentCursor cursor;
 
     BufferWriter(List<MemorySegment> segments) {
-        this.segments = segments;
-        if (segments != null) {
-            for (MemorySegment s : segments) {
-                remaining += s.byteSize();
-            }
-        }
+        this.cursor = segments == null ? null : new SegmentCursor(segments);
     }
 
     /** Bytes not yet written; 0 for buffers the device may not write. */
     public long remaining() {
-        return remaining;
+        return cursor == null ? 0 : cursor.remaining();
     }
 
     /**
@@ -40,16 +33,8 @@ public final class BufferWriter {
      * @throws IndexOutOfBoundsException if fewer bytes remain
      */
     public BufferWriter write(MemorySegment src) {
-        long length = src.byteSize();
-        checkRoom(length);
-        long done = 0;
-        while (done < length) {
-            MemorySegment dst = segments.get(index);
-            long take = Math.min(dst.byteSize() - inSegment, length - done);
-            MemorySegment.copy(src, done, dst, inSegment, take);
-            advance(take);
-            done += take;
-        }
+        writable().walk(src.byteSize(),
+                (dst, offset, done, length) -> MemorySegment.copy(src, done, dst, offset, length));
         return this;
     }
 
@@ -60,15 +45,7 @@ public final class BufferWriter {
 
     /** Sets the next {@code length} bytes to {@code value}. */
     public BufferWriter fill(byte value, long length) {
-        checkRoom(length);
-        long done = 0;
-        while (done < length) {
-            MemorySegment dst = segments.get(index);
-            long take = Math.min(dst.byteSize() - inSegment, length - done);
-            dst.asSlice(inSegment, take).fill(value);
-            advance(take);
-            done += take;
-        }
+        writable().walk(length, (dst, offset, done, n) -> dst.asSlice(offset, n).fill(value));
         return this;
     }
 
@@ -77,21 +54,10 @@ public final class BufferWriter {
         return fill((byte) 0, length);
     }
 
-    private void checkRoom(long length) {
-        if (segments == null) {
+    private SegmentCursor writable() {
+        if (cursor == null) {
             throw new DiskException(new DiskError.MemoryAccess(new AccessError.ReadOnly()));
         }
-        if (length < 0 || length > remaining) {
-            throw new IndexOutOfBoundsException("writing " + length + " bytes with " + remaining + " remaining");
-        }
-    }
-
-    private void advance(long take) {
-        inSegment += take;
-        remaining -= take;
-        if (index < segments.size() && inSegment == segments.get(index).byteSize()) {
-            index++;
-            inSegment = 0;
-        }
+        return cursor;
     }
 }

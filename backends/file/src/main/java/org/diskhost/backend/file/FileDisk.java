@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
+import org.diskhost.api.Disk;
 import org.diskhost.api.DiskError;
 import org.diskhost.api.DiskException;
 import org.diskhost.api.DiskId;
@@ -132,7 +133,7 @@ final class FileDisk implements DiskIo {
     }
 
     private boolean outside(long sector, long count) {
-        return sector < 0 || count < 0 || sector > sectorCount || count > sectorCount - sector;
+        return !Disk.fits(sector, count, sectorCount);
     }
 
     @Override
