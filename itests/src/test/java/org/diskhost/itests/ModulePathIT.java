@@ -39,6 +39,9 @@ class ModulePathIT {
                 .getFirst());
         assertEquals("org.diskhost.host.core", descriptor("diskhost-host-core.jar").name());
         assertEquals("org.diskhost.testkit", descriptor("diskhost-testkit.jar").name());
+        ModuleDescriptor launcher = descriptor("diskhost-host-launcher.jar");
+        assertTrue(launcher.uses().contains("org.osgi.framework.launch.FrameworkFactory"));
+        assertEquals("org.diskhost.launcher.Main", launcher.mainClass().orElseThrow());
     }
 
     @Test

@@ -22,6 +22,9 @@ import org.osgi.framework.FrameworkEvent;
 import org.osgi.framework.launch.Framework;
 import org.osgi.framework.launch.FrameworkFactory;
 
+import aQute.bnd.annotation.Resolution;
+import aQute.bnd.annotation.spi.ServiceConsumer;
+
 /**
  * Starts the diskhost host: an embedded Apache Felix framework with the bundles of the distribution (SCR,
  * Configuration Admin, the Gogo shell, the API, the backends and the host core), a watched deploy directory, and
@@ -31,6 +34,8 @@ import org.osgi.framework.launch.FrameworkFactory;
  * diskhost --config FILE --data DIR --bundles DIR [--deploy DIR] [--no-shell]
  * </pre>
  */
+// The framework is found with ServiceLoader, so the module descriptor needs 'uses FrameworkFactory'.
+@ServiceConsumer(value = FrameworkFactory.class, resolution = Resolution.OPTIONAL, effective = "active")
 public final class Main {
     private static final Logger LOG = Logger.getLogger("diskhost");
 
