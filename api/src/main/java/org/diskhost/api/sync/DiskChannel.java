@@ -27,7 +27,6 @@ import org.diskhost.api.buffers.RequestBuffers;
 public final class DiskChannel implements SeekableByteChannel {
     private final Disk disk;
     private final int sectorSize;
-    private final Arena arena = Arena.ofConfined();
     private final MemorySegment cached;
     private long cachedSector = -1;
     private boolean dirty;
@@ -37,7 +36,8 @@ public final class DiskChannel implements SeekableByteChannel {
     private DiskChannel(Disk disk) {
         this.disk = disk;
         this.sectorSize = disk.sectorSize();
-        this.cached = arena.allocate(sectorSize, 4096);
+        // Automatic, not confined: backends do their I/O on their own threads.
+        this.cached = Arena.ofAuto().allocate(sectorSize, 4096);
     }
 
     /** A channel at position 0. */
@@ -170,7 +170,6 @@ public final class DiskChannel implements SeekableByteChannel {
             writeBack();
         } finally {
             open = false;
-            arena.close();
         }
     }
 

@@ -75,11 +75,10 @@ public final class DiskCommands {
         if (count < 1 || bytes > MAX_BYTES) {
             throw new IllegalArgumentException("count must be 1.." + MAX_BYTES / disk.sectorSize());
         }
-        try (Arena arena = Arena.ofShared()) {
-            MemorySegment data = arena.allocate(bytes, 4096);
-            await(disk.readVectored(RequestBuffers.of(data, true), sector));
-            return hexDump(data, sector * disk.sectorSize());
-        }
+        // Automatic memory: a request that outlives the timeout below must not write into freed memory.
+        MemorySegment data = Arena.ofAuto().allocate(bytes, 4096);
+        await(disk.readVectored(RequestBuffers.of(data, true), sector));
+        return hexDump(data, sector * disk.sectorSize());
     }
 
     /** Writes the bytes of {@code hex}, padded with zeros to whole sectors, at {@code sector}. */
@@ -95,11 +94,9 @@ public final class DiskCommands {
         if (sectors * disk.sectorSize() > MAX_BYTES) {
             throw new IllegalArgumentException("at most " + MAX_BYTES + " bytes");
         }
-        try (Arena arena = Arena.ofShared()) {
-            MemorySegment data = arena.allocate(sectors * disk.sectorSize(), 4096);
-            MemorySegment.copy(MemorySegment.ofArray(bytes), 0, data, 0, bytes.length);
-            await(disk.writeVectored(RequestBuffers.of(data, false), sector, true));
-        }
+        MemorySegment data = Arena.ofAuto().allocate(sectors * disk.sectorSize(), 4096);
+        MemorySegment.copy(MemorySegment.ofArray(bytes), 0, data, 0, bytes.length);
+        await(disk.writeVectored(RequestBuffers.of(data, false), sector, true));
         return "wrote " + sectors + " sector(s) at " + sector + " of " + name;
     }
 
