@@ -18,6 +18,7 @@ import java.util.Locale;
  * code in this bundle. {@link #AVAILABLE} is false where the calls cannot be bound (not Linux, or native access
  * denied); the backend then uses {@link ChannelFileIo}.
  */
+@SuppressWarnings("restricted") // the one place in this bundle that binds native functions, by design
 final class Posix {
     static final int O_RDONLY = 0;
     static final int O_RDWR = 2;

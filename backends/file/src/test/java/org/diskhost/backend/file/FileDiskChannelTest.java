@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
@@ -21,9 +22,9 @@ class FileDiskChannelTest {
 
     @Test
     void unalignedStreamingRoundTripsThroughAFileDisk() throws Exception {
-        for (Map<String, Object> shape : new Map[] {
+        for (Map<String, Object> shape : List.<Map<String, Object>>of(
                 Map.of("path", "c.img", "create", "1 MiB"),
-                Map.of("path", "d.img", "create", "1 MiB", "direct", true, "sectorSize", 4096)}) {
+                Map.of("path", "d.img", "create", "1 MiB", "direct", true, "sectorSize", 4096))) {
             Disk disk = FileDisks.resolve(dir, shape, false);
             byte[] model = new byte[1 << 20];
             Random random = new Random(7);

@@ -261,7 +261,7 @@ class FileDiskTest {
         MemorySegment data = pattern(8192, 12);
         succeeds(disk.writeVectored(RequestBuffers.of(data, false), 0, true));
         assertSameBytes(data, read(disk, 0, 16), "FUA data");
-        assertEquals((byte) data.get(ValueLayout.JAVA_BYTE, 0), read(disk, 0, 1).get(ValueLayout.JAVA_BYTE, 0));
+        assertEquals(data.get(ValueLayout.JAVA_BYTE, 0), read(disk, 0, 1).get(ValueLayout.JAVA_BYTE, 0));
         disk.close();
     }
 }
