@@ -298,6 +298,19 @@ public final class Settings {
         };
     }
 
+    /** Equal when they are the same settings of the same disk and kind, at the same place in its chain. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Settings other && diskName.equals(other.diskName) && kind.equals(other.kind)
+                && where.equals(other.where) && values.equals(other.values)
+                && java.util.Objects.equals(baseDirectory, other.baseDirectory);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(diskName, kind, where, values);
+    }
+
     @Override
     public String toString() {
         return "Settings[disk " + diskName + ", kind " + kind + ", " + values.keySet() + "]";

@@ -85,4 +85,15 @@ class SettingsTest {
         ResolveError.ParseError error = parseError(() -> s.optionalHex("key"));
         assertFalse(error.message().contains("secret"), error.message());
     }
+
+    /** The host compares specs to tell a real configuration change from a repeated delivery. */
+    @Test
+    void specsParsedFromEqualConfigurationsAreEqual() {
+        Map<String, Object> config = Map.of("kind", "crypt", "disk", Map.of("kind", "file", "path", "a.img"));
+        assertEquals(DiskSpec.parse("d", config, BASE), DiskSpec.parse("d", config, BASE));
+        assertEquals(DiskSpec.parse("d", config, BASE).hashCode(), DiskSpec.parse("d", config, BASE).hashCode());
+        assertFalse(DiskSpec.parse("d", config, BASE).equals(DiskSpec.parse("e", config, BASE)));
+        assertFalse(DiskSpec.parse("d", config, BASE).equals(
+                DiskSpec.parse("d", Map.of("kind", "crypt", "disk", Map.of("kind", "file", "path", "b.img")), BASE)));
+    }
 }

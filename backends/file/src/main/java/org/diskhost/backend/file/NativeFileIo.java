@@ -72,50 +72,60 @@ final class NativeFileIo implements FileIo {
         transfer(segments, offset, true, dsync);
     }
 
+    /**
+     * Per-thread native memory for one vectored call: the errno slot and an iovec array of {@link Posix#IOV_MAX}
+     * entries. The disk's I/O threads are a fixed pool, so this is allocated once per thread, not per request.
+     */
+    private record Scratch(MemorySegment callState, MemorySegment iov) {
+        static final ThreadLocal<Scratch> PER_THREAD = ThreadLocal.withInitial(() -> {
+            Arena arena = Arena.ofAuto();
+            return new Scratch(Posix.callState(arena), arena.allocate(Posix.IOVEC, Posix.IOV_MAX));
+        });
+    }
+
     private void transfer(List<MemorySegment> segments, long offset, boolean write, boolean dsync)
             throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = Posix.callState(arena);
-            int total = segments.size();
-            MemorySegment iov = arena.allocate(Posix.IOVEC, Math.min(total, Posix.IOV_MAX));
-            int first = 0; // first segment not yet complete
-            long into = 0; // bytes of it already done
-            long position = offset;
-            while (first < total) {
-                int count = Math.min(total - first, Posix.IOV_MAX);
-                for (int i = 0; i < count; i++) {
-                    MemorySegment s = segments.get(first + i);
-                    long skip = i == 0 ? into : 0;
-                    long at = i * Posix.IOVEC.byteSize();
-                    iov.set(ValueLayout.ADDRESS, at, s.asSlice(skip));
-                    iov.set(ValueLayout.JAVA_LONG, at + ValueLayout.ADDRESS.byteSize(), s.byteSize() - skip);
+        Scratch scratch = Scratch.PER_THREAD.get();
+        MemorySegment state = scratch.callState();
+        MemorySegment iov = scratch.iov();
+        int total = segments.size();
+        int first = 0; // first segment not yet complete
+        long into = 0; // bytes of it already done
+        long position = offset;
+        while (first < total) {
+            int count = Math.min(total - first, Posix.IOV_MAX);
+            for (int i = 0; i < count; i++) {
+                MemorySegment s = segments.get(first + i);
+                long skip = i == 0 ? into : 0;
+                long at = i * Posix.IOVEC.byteSize();
+                iov.set(ValueLayout.ADDRESS, at, s.asSlice(skip));
+                iov.set(ValueLayout.JAVA_LONG, at + ValueLayout.ADDRESS.byteSize(), s.byteSize() - skip);
+            }
+            long n = write ? Posix.pwritev2(state, fd, iov, count, position, dsync ? Posix.RWF_DSYNC : 0)
+                    : Posix.preadv(state, fd, iov, count, position);
+            if (n == 0) {
+                if (write) {
+                    throw new IOException("pwritev2 at " + position + " wrote nothing");
                 }
-                long n = write ? Posix.pwritev2(state, fd, iov, count, position, dsync ? Posix.RWF_DSYNC : 0)
-                        : Posix.preadv(state, fd, iov, count, position);
-                if (n == 0) {
-                    if (write) {
-                        throw new IOException("pwritev2 at " + position + " wrote nothing");
-                    }
-                    throw new EOFException("end of file at byte " + position + " of " + path
-                            + ": the file is shorter than the disk");
-                }
-                position += n;
-                // Advance over the segments that are now complete.
-                long left = n;
-                while (left > 0) {
-                    long rest = segments.get(first).byteSize() - into;
-                    if (left >= rest) {
-                        left -= rest;
-                        first++;
-                        into = 0;
-                    } else {
-                        into += left;
-                        left = 0;
-                    }
-                }
-                while (first < total && segments.get(first).byteSize() == 0) {
+                throw new EOFException("end of file at byte " + position + " of " + path
+                        + ": the file is shorter than the disk");
+            }
+            position += n;
+            // Advance over the segments that are now complete.
+            long left = n;
+            while (left > 0) {
+                long rest = segments.get(first).byteSize() - into;
+                if (left >= rest) {
+                    left -= rest;
                     first++;
+                    into = 0;
+                } else {
+                    into += left;
+                    left = 0;
                 }
+            }
+            while (first < total && segments.get(first).byteSize() == 0) {
+                first++;
             }
         }
     }

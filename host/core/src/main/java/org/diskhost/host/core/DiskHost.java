@@ -350,8 +350,7 @@ public final class DiskHost implements ManagedServiceFactory {
                     if (error.error() instanceof ResolveError.NoResolver) {
                         disk.waiting(generation, error.getMessage());
                         LOG.info(() -> error.getMessage() + "; disk '" + disk.name + "' waits for it");
-                        long pausedAt = disk.lastPauseMillis();
-                        timer.schedule(() -> disk.expireWaiting(pausedAt, error.getMessage() + " (waited "
+                        timer.schedule(() -> disk.expireWaiting(generation, error.getMessage() + " (waited "
                                 + waitTimeout.toMillis() + " ms)"), waitTimeout.toMillis(), TimeUnit.MILLISECONDS);
                     } else {
                         disk.fail(generation, error.getMessage());

@@ -59,6 +59,8 @@ final class HostedDisk implements DiskIo {
     private long lastPauseMillis;
     /** Metadata of the last chain, for a disk that is paused. */
     private volatile Disk lastDisk;
+    /** Completes when the next chain is activated. Guarded by this. */
+    private CompletableFuture<Void> nextActivation = new CompletableFuture<>();
 
     HostedDisk(String name, String pid, DiskSpec spec, boolean readOnly) {
         this.name = name;
@@ -136,6 +138,7 @@ final class HostedDisk implements DiskIo {
     /** Makes {@code chain} serve the disk, if {@code generation} is still current; else closes it. */
     boolean activate(long generation, ResolvedChain chain) {
         CompletableFuture<Void> open;
+        CompletableFuture<Void> activated;
         ActiveChain old;
         synchronized (this) {
             if (generation != this.generation || state == State.CLOSED) {
@@ -149,8 +152,11 @@ final class HostedDisk implements DiskIo {
             reason = "";
             chainBuilds++;
             open = gate;
+            activated = nextActivation;
+            nextActivation = new CompletableFuture<>();
         }
         open.complete(null);
+        activated.complete(null);
         if (old != null) {
             retire(old, 10_000);
         }
@@ -180,23 +186,23 @@ final class HostedDisk implements DiskIo {
                 "disk '" + name + "' has no backend: " + why))));
     }
 
-    /** Fails requests that have waited longer than allowed for a chain. */
-    void expireWaiting(long pausedAt, String why) {
+    /**
+     * Fails the requests that have waited longer than allowed for a resolver, and fails new ones at once from now
+     * on. The disk stays {@link State#WAITING}: it is still built as soon as a resolver for its kind arrives.
+     */
+    void expireWaiting(long generation, String why) {
+        CompletableFuture<Void> expired;
         synchronized (this) {
-            if (state != State.WAITING || lastPauseMillis != pausedAt) {
+            if (generation != this.generation || state != State.WAITING) {
                 return;
             }
+            reason = why + "; requests fail until it comes";
+            expired = gate;
         }
-        fail(generation(), why);
+        expired.completeExceptionally(new DiskException(new DiskError.Io(new IOException(
+                "disk '" + name + "' has no backend: " + why))));
     }
 
-    synchronized long generation() {
-        return generation;
-    }
-
-    synchronized long lastPauseMillis() {
-        return lastPauseMillis;
-    }
 
     /** Removes the disk: closes its chain after draining; requests fail from now on. */
     void shutdown() {
@@ -345,7 +351,10 @@ final class HostedDisk implements DiskIo {
         return submit(Disk::eject);
     }
 
-    /** Completes when the size changes: on the serving chain, or by a rebuild that changed it. */
+    /**
+     * Completes when the size changes: on the serving chain, or by a rebuild that changed it. A waiter on a chain
+     * that is replaced moves to the new chain.
+     */
     @Override
     public CompletableFuture<Long> waitResize(long knownCount) {
         Disk d = currentDisk();
@@ -354,7 +363,7 @@ final class HostedDisk implements DiskIo {
         }
         CompletableFuture<Void> nextChain;
         synchronized (this) {
-            nextChain = gate.isDone() ? new CompletableFuture<>() : gate;
+            nextChain = nextActivation;
         }
         CompletableFuture<?> resized = d == null ? new CompletableFuture<>() : d.waitResize(knownCount);
         return CompletableFuture.anyOf(resized, nextChain).thenCompose(v -> waitResize(knownCount));

@@ -130,4 +130,49 @@ class HostedDiskTest {
         growable.resize(200);
         assertEquals(200L, succeeds(resized));
     }
+
+    /** After the wait times out, waiting requests fail, but the disk still comes up when its resolver arrives. */
+    @Test
+    void anExpiredWaitFailsRequestsButTheDiskStillComesUpLater() {
+        HostedDisk hosted = new HostedDisk("d", "pid", spec, false);
+        hosted.activate(hosted.beginRebuild(), chain());
+        Disk disk = Disk.of(hosted);
+        hosted.pause("swap", 1000);
+        long generation = hosted.beginRebuild();
+        hosted.waiting(generation, "no resolver for kind 'memory'");
+        CompletableFuture<Void> waiting = disk.syncCache();
+        hosted.expireWaiting(generation, "no resolver for kind 'memory' (waited 30000 ms)");
+        DiskError.Io error = failsWith(DiskError.Io.class, waiting);
+        assertTrue(error.cause().getMessage().contains("waited 30000 ms"), error.cause().getMessage());
+        failsWith(DiskError.Io.class, disk.syncCache());
+        assertEquals(HostedDisk.State.WAITING, hosted.state(), "still waiting for a resolver");
+
+        assertTrue(hosted.activate(hosted.beginRebuild(), chain()));
+        succeeds(disk.syncCache());
+    }
+
+    /** A resize waiter parked on a chain that is replaced follows the disk to the new chain. */
+    @Test
+    void waitResizeSurvivesARebuildThatChangesTheSize() {
+        MemoryDisk small = MemoryDisk.of(512, 64);
+        MemoryDisk large = MemoryDisk.of(512, 96);
+        MemoryDisk[] next = {small};
+        DiskResolver r = new DiskResolver() {
+            public String kind() {
+                return "memory";
+            }
+
+            public CompletableFuture<Disk> resolve(DiskSpec s, ResolveContext c) {
+                return CompletableFuture.completedFuture(Disk.of(next[0]));
+            }
+        };
+        HostedDisk hosted = new HostedDisk("d", "pid", spec, false);
+        hosted.activate(hosted.beginRebuild(), ResolvedChain.resolve("d", spec, false, k -> r).join());
+        CompletableFuture<Long> resized = Disk.of(hosted).waitResize(64);
+        assertFalse(resized.isDone());
+        hosted.pause("reconfigured", 1000);
+        next[0] = large;
+        hosted.activate(hosted.beginRebuild(), ResolvedChain.resolve("d", spec, false, k -> r).join());
+        assertEquals(96L, succeeds(resized));
+    }
 }
