@@ -117,7 +117,7 @@ final class DeployWatcher implements Runnable {
     private void upgrade(Bundle bundle, Path jar) throws Exception {
         boolean wasActive = bundle.getState() == Bundle.ACTIVE || bundle.getState() == Bundle.STARTING;
         bundle.stop(Bundle.STOP_TRANSIENT);
-        try (InputStream in = Main.open(jar)) {
+        try (InputStream in = Files.newInputStream(jar)) {
             bundle.update(in);
         }
         refresh(List.of(bundle));

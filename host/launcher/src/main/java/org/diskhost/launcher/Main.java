@@ -1,7 +1,6 @@
 package org.diskhost.launcher;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -153,10 +152,6 @@ public final class Main {
             String bsn = manifest == null ? null : manifest.getMainAttributes().getValue(Constants.BUNDLE_SYMBOLICNAME);
             return bsn == null ? null : bsn.split(";")[0].trim();
         }
-    }
-
-    static InputStream open(Path jar) throws IOException {
-        return Files.newInputStream(jar);
     }
 
     private static final java.util.concurrent.atomic.AtomicBoolean STOPPED = new java.util.concurrent.atomic.AtomicBoolean();

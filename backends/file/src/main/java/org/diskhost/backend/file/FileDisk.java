@@ -243,6 +243,13 @@ final class FileDisk implements DiskIo {
 
     /** The first {@code length} bytes of the segments (a trailing partial sector is not transferred). */
     private static List<MemorySegment> limit(List<MemorySegment> segments, long length) {
+        long total = 0;
+        for (MemorySegment s : segments) {
+            total += s.byteSize();
+        }
+        if (total == length) {
+            return segments; // whole sectors: the usual case, nothing to trim
+        }
         List<MemorySegment> out = new ArrayList<>(segments.size());
         long left = length;
         for (MemorySegment s : segments) {
