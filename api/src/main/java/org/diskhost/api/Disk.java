@@ -1,5 +1,7 @@
 package org.diskhost.api;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -192,6 +194,37 @@ public final class Disk implements DiskIo {
                     : DiskException.failed(new DiskError.IllegalBlock());
         }
         return call(() -> backend.unmap(sector, count, blockLevelOnly));
+    }
+
+    /**
+     * Forwarded to the backend after the range check ({@code IllegalBlock} outside the disk). The backend's answer is
+     * made well formed: extents past {@code count} are cut, and an empty answer for a non-empty range becomes one
+     * sector of {@link Allocation#DATA}, so a caller always makes progress.
+     */
+    @Override
+    public CompletableFuture<List<AllocationExtent>> allocation(long sector, long count) {
+        if (!isInside(sector, count)) {
+            return DiskException.failed(new DiskError.IllegalBlock());
+        }
+        if (count == 0) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+        return Disk.<List<AllocationExtent>>call(() -> backend.allocation(sector, count))
+                .thenApply(extents -> clip(extents, count));
+    }
+
+    private static List<AllocationExtent> clip(List<AllocationExtent> extents, long count) {
+        List<AllocationExtent> out = new ArrayList<>(extents.size());
+        long left = count;
+        for (AllocationExtent extent : extents) {
+            if (left == 0) {
+                break;
+            }
+            long take = Math.min(extent.sectorCount(), left);
+            out.add(take == extent.sectorCount() ? extent : new AllocationExtent(take, extent.allocation()));
+            left -= take;
+        }
+        return out.isEmpty() ? List.of(new AllocationExtent(1, Allocation.DATA)) : out;
     }
 
     @Override

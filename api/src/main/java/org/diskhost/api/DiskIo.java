@@ -1,5 +1,6 @@
 package org.diskhost.api;
 
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -99,6 +100,19 @@ public interface DiskIo extends Inspectable {
      * @return fails with {@code IllegalBlock} for a range outside the disk, {@code ReadOnly} on a read-only disk
      */
     CompletableFuture<Void> unmap(long sector, long count, boolean blockLevelOnly);
+
+    /**
+     * Reports how the sectors from {@code sector} on are backed. The extents describe, in order and without gaps, a
+     * prefix of the {@code count} sectors: at least one sector when {@code count > 0}, at most {@code count}. A
+     * backend that does not track allocation reports everything as {@link Allocation#DATA}, which is the default.
+     * A decorator that changes what the sectors below it read as (encryption) must not forward it.
+     *
+     * @return fails with {@code IllegalBlock} for a range outside the disk, {@code Io} when the backing store fails
+     */
+    default CompletableFuture<List<AllocationExtent>> allocation(long sector, long count) {
+        return CompletableFuture.completedFuture(
+                count == 0 ? List.of() : List.of(new AllocationExtent(count, Allocation.DATA)));
+    }
 
     /** Ejects removable media. By default fails with {@link DiskError.UnsupportedEject}. */
     default CompletableFuture<Void> eject() {

@@ -1,5 +1,6 @@
 package org.diskhost.api;
 
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -13,7 +14,8 @@ import org.osgi.annotation.versioning.ConsumerType;
  * A decorator's starting point: forwards every method to the disk below, so a decorator overrides only what it
  * changes. The disk below is a {@link Disk}, whose checks have already run for requests that reach it. Note that
  * this forwards {@link #eject()} and {@link #waitResize}; a decorator that must not (as the reference's crypt and
- * prwrap do not eject) overrides them.
+ * prwrap do not eject) overrides them. It also forwards {@link #allocation}, which a decorator that changes what
+ * the sectors read as (encryption) must override.
  */
 @ConsumerType
 public abstract class ForwardingDiskIo implements DiskIo {
@@ -92,6 +94,11 @@ public abstract class ForwardingDiskIo implements DiskIo {
     @Override
     public CompletableFuture<Void> eject() {
         return inner.eject();
+    }
+
+    @Override
+    public CompletableFuture<List<AllocationExtent>> allocation(long sector, long count) {
+        return inner.allocation(sector, count);
     }
 
     @Override

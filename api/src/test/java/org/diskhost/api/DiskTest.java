@@ -247,4 +247,35 @@ class DiskTest {
         assertFalse(Disk.fits(1, U64_MAX, 8), "a count that wraps the end");
         assertFalse(Disk.fits(9, 0, 8));
     }
+
+    @Test
+    void allocationIsRangeCheckedAndDefaultsToData() {
+        Disk disk = Disk.of(new ArrayDiskIo(512, 8));
+        assertEquals(java.util.List.of(new AllocationExtent(3, Allocation.DATA)), disk.allocation(5, 3).join());
+        assertEquals(java.util.List.of(), disk.allocation(8, 0).join());
+        assertInstanceOf(DiskError.IllegalBlock.class, errorOf(disk.allocation(6, 3)));
+        assertInstanceOf(DiskError.IllegalBlock.class, errorOf(disk.allocation(1, U64_MAX)));
+    }
+
+    @Test
+    void allocationAnswersAreMadeWellFormed() {
+        java.util.List<AllocationExtent> answer = new java.util.ArrayList<>();
+        ArrayDiskIo io = new ArrayDiskIo(512, 8) {
+            @Override
+            public CompletableFuture<java.util.List<AllocationExtent>> allocation(long sector, long count) {
+                return CompletableFuture.completedFuture(answer);
+            }
+        };
+        Disk disk = Disk.of(io);
+        answer.add(new AllocationExtent(2, Allocation.HOLE));
+        answer.add(new AllocationExtent(6, Allocation.DATA));
+        assertEquals(java.util.List.of(new AllocationExtent(2, Allocation.HOLE), new AllocationExtent(1, Allocation.DATA)),
+                disk.allocation(0, 3).join(), "cut at the requested count");
+        answer.clear();
+        assertEquals(java.util.List.of(new AllocationExtent(1, Allocation.DATA)), disk.allocation(0, 3).join(),
+                "an empty answer still makes progress");
+        assertThrows(IllegalArgumentException.class, () -> new AllocationExtent(0, Allocation.ZERO));
+        assertTrue(Allocation.HOLE.readsAsZeros());
+        assertFalse(Allocation.DATA.readsAsZeros());
+    }
 }

@@ -16,6 +16,8 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
+import org.diskhost.api.Allocation;
+import org.diskhost.api.AllocationExtent;
 import org.diskhost.api.Disk;
 import org.diskhost.api.DiskError;
 import org.diskhost.api.DiskException;
@@ -222,6 +224,57 @@ final class FileDisk implements DiskIo {
             return CompletableFuture.completedFuture(null);
         }
         return submit(() -> io.punchHole(sector << sectorShift, count << sectorShift));
+    }
+
+    /**
+     * Holes of the file (SEEK_HOLE/SEEK_DATA) are {@link Allocation#HOLE}; everything else is data. A sector that a
+     * hole covers only in part is data. At most {@value #MAX_EXTENTS} extents are reported per call.
+     */
+    @Override
+    public CompletableFuture<List<AllocationExtent>> allocation(long sector, long count) {
+        if (outside(sector, count)) {
+            return DiskException.failed(new DiskError.IllegalBlock());
+        }
+        List<AllocationExtent> extents = new ArrayList<>();
+        return submit(() -> mapAllocation(sector, count, extents)).thenApply(done -> extents);
+    }
+
+    private static final int MAX_EXTENTS = 1024;
+
+    private void mapAllocation(long sector, long count, List<AllocationExtent> out) throws IOException {
+        long end = (sector + count) << sectorShift;
+        long mapped = sector; // sectors before this one are in out
+        long position = sector << sectorShift;
+        while (position < end && out.size() < MAX_EXTENTS - 1) {
+            Optional<FileIo.Run> run = io.runAt(position, end);
+            if (run.isEmpty()) {
+                break;
+            }
+            long runEnd = Math.max(run.get().end(), position + 1);
+            if (run.get().hole()) {
+                long first = (position + sectorSize - 1) >>> sectorShift; // whole sectors inside the hole
+                long last = runEnd == end ? sector + count : runEnd >>> sectorShift;
+                if (last > first) {
+                    add(out, mapped, first, Allocation.DATA);
+                    add(out, first, last, Allocation.HOLE);
+                    mapped = last;
+                }
+            }
+            position = runEnd;
+        }
+        add(out, mapped, sector + count, Allocation.DATA);
+    }
+
+    private static void add(List<AllocationExtent> out, long from, long to, Allocation allocation) {
+        if (to <= from) {
+            return;
+        }
+        int last = out.size() - 1;
+        if (last >= 0 && out.get(last).allocation() == allocation) {
+            out.set(last, new AllocationExtent(out.get(last).sectorCount() + to - from, allocation));
+        } else {
+            out.add(new AllocationExtent(to - from, allocation));
+        }
     }
 
     /** Whether the segments can go to the engine as they are, or must be bounced. */

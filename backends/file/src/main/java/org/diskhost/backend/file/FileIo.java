@@ -3,6 +3,7 @@ package org.diskhost.backend.file;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Positional I/O on one open file. Every transfer is complete when it returns: short transfers are continued, and
@@ -33,6 +34,18 @@ interface FileIo extends AutoCloseable {
 
     /** Deallocates {@code length} bytes at {@code offset}, keeping the file size; they then read as zeros. */
     void punchHole(long offset, long length) throws IOException;
+
+    /** A run of bytes that is all data or all hole, ending at byte {@code end} (exclusive). */
+    record Run(boolean hole, long end) {
+    }
+
+    /**
+     * The run that starts at byte {@code offset}, cut at {@code limit}; empty when the engine cannot tell holes from
+     * data (the caller then treats everything as data).
+     */
+    default Optional<Run> runAt(long offset, long limit) throws IOException {
+        return Optional.empty();
+    }
 
     @Override
     void close() throws IOException;

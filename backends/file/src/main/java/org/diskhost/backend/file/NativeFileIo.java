@@ -8,6 +8,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * File I/O through {@link Posix}: one {@code preadv}/{@code pwritev2} per request (per {@link Posix#IOV_MAX}
@@ -143,6 +144,16 @@ final class NativeFileIo implements FileIo {
     @Override
     public void punchHole(long offset, long length) throws IOException {
         Posix.fallocate(fd, Posix.FALLOC_FL_PUNCH_HOLE | Posix.FALLOC_FL_KEEP_SIZE, offset, length);
+    }
+
+    @Override
+    public Optional<Run> runAt(long offset, long limit) throws IOException {
+        long data = Posix.seek(fd, offset, Posix.SEEK_DATA);
+        if (data < 0 || data > offset) {
+            return Optional.of(new Run(true, data < 0 ? limit : Math.min(data, limit)));
+        }
+        long hole = Posix.seek(fd, offset, Posix.SEEK_HOLE);
+        return Optional.of(new Run(false, hole < 0 ? limit : Math.min(hole, limit)));
     }
 
     @Override

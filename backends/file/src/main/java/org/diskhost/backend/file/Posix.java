@@ -33,12 +33,15 @@ final class Posix {
     static final int FALLOC_FL_PUNCH_HOLE = 2;
     /** Per-write O_DSYNC (pwritev2): the FUA of a file. */
     static final int RWF_DSYNC = 2;
+    static final int SEEK_DATA = 3;
+    static final int SEEK_HOLE = 4;
     /** Linux limits one vectored call to this many iovecs. */
     static final int IOV_MAX = 1024;
 
     static final int EPERM = 1;
     static final int ENOENT = 2;
     static final int EINTR = 4;
+    static final int ENXIO = 6;
     static final int EACCES = 13;
     static final int EBADF = 9;
     static final int EINVAL = 22;
@@ -59,6 +62,7 @@ final class Posix {
     private static final MethodHandle FSYNC;
     private static final MethodHandle FDATASYNC;
     private static final MethodHandle FALLOCATE;
+    private static final MethodHandle LSEEK;
     private static final MethodHandle STRERROR;
 
     static {
@@ -66,7 +70,7 @@ final class Posix {
         StructLayout callState = null;
         VarHandle errno = null;
         MethodHandle open = null, close = null, preadv = null, pwritev2 = null, fsync = null, fdatasync = null,
-                fallocate = null, strerror = null;
+                fallocate = null, lseek = null, strerror = null;
         if (System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")) {
             try {
                 Linker linker = Linker.nativeLinker();
@@ -89,6 +93,8 @@ final class Posix {
                         capture);
                 fallocate = linker.downcallHandle(libc.findOrThrow("fallocate"),
                         FunctionDescriptor.of(i32, i32, i32, i64, i64), capture);
+                lseek = linker.downcallHandle(libc.findOrThrow("lseek"), FunctionDescriptor.of(i64, i32, i64, i32),
+                        capture);
                 strerror = linker.downcallHandle(libc.findOrThrow("strerror"), FunctionDescriptor.of(ptr, i32));
                 available = true;
             } catch (RuntimeException | LinkageError e) {
@@ -106,6 +112,7 @@ final class Posix {
         FSYNC = fsync;
         FDATASYNC = fdatasync;
         FALLOCATE = fallocate;
+        LSEEK = lseek;
         STRERROR = strerror;
     }
 
@@ -244,6 +251,29 @@ final class Posix {
                     throw new ErrnoException("fallocate at " + offset + " length " + length, errno);
                 }
             }
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
+        }
+    }
+
+    /**
+     * lseek with {@code SEEK_DATA} or {@code SEEK_HOLE}: the first offset at or after {@code offset} that starts data
+     * or a hole, or -1 when there is no more data ({@code ENXIO}).
+     */
+    static long seek(int fd, long offset, int whence) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            long at = (long) LSEEK.invokeExact(state, fd, offset, whence);
+            if (at >= 0) {
+                return at;
+            }
+            int errno = errno(state);
+            if (errno == ENXIO) {
+                return -1;
+            }
+            throw new ErrnoException("lseek to " + (whence == SEEK_DATA ? "data" : "hole") + " from " + offset, errno);
         } catch (IOException | RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {

@@ -25,6 +25,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
+import org.diskhost.api.Allocation;
+import org.diskhost.api.AllocationExtent;
 import org.diskhost.api.Disk;
 import org.diskhost.api.DiskError;
 import org.diskhost.api.UnmapBehavior;
@@ -120,6 +122,29 @@ class FileDiskTest {
         assertEquals(1L << 20, Files.size(dir.resolve("hole.img")), "unmap keeps the size");
         failsWith(DiskError.IllegalBlock.class, disk.unmap(disk.sectorCount() - 1, 2, false));
         disk.close();
+    }
+
+    /** Holes map as HOLE, written data as DATA, in the file system's block granularity; the channel engine says DATA. */
+    @Test
+    void allocationFollowsTheFilesHoles() {
+        Disk disk = open(Map.of("path", "map.img", "create", "1 MiB"));
+        long sectors = disk.sectorCount();
+        assertEquals(List.of(new AllocationExtent(sectors, Allocation.HOLE)), succeeds(disk.allocation(0, sectors)));
+        write(disk, 64, pattern(64 * 1024, 9)); // sectors 64..191
+        succeeds(disk.syncCache());
+        assertEquals(List.of(new AllocationExtent(64, Allocation.HOLE), new AllocationExtent(128, Allocation.DATA),
+                new AllocationExtent(sectors - 192, Allocation.HOLE)), succeeds(disk.allocation(0, sectors)));
+        assertEquals(List.of(new AllocationExtent(8, Allocation.DATA), new AllocationExtent(4, Allocation.HOLE)),
+                succeeds(disk.allocation(184, 12)), "a range that starts inside data");
+        succeeds(disk.unmap(64, 64, false));
+        assertEquals(List.of(new AllocationExtent(128, Allocation.HOLE), new AllocationExtent(64, Allocation.DATA)),
+                succeeds(disk.allocation(0, 192)));
+        failsWith(DiskError.IllegalBlock.class, disk.allocation(sectors - 1, 2));
+        disk.close();
+
+        Disk channel = open(Map.of("path", "map.img", "engine", "channel"));
+        assertEquals(List.of(new AllocationExtent(16, Allocation.DATA)), succeeds(channel.allocation(0, 16)));
+        channel.close();
     }
 
     @Test
