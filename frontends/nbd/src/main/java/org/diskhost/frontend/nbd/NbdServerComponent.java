@@ -1,0 +1,99 @@
+package org.diskhost.frontend.nbd;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.logging.Logger;
+
+import org.diskhost.api.Disk;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.ConfigurationPolicy;
+import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+
+/**
+ * The NBD server as an OSGi component: runs while configuration {@value #PID} exists, and serves the host's
+ * {@link Disk} services (by their {@code diskhost.name}) as they come and go. A change of the configuration restarts
+ * the server; a disk that goes away closes the connections to its exports, and a disk paused for a hot swap stays
+ * registered, so its clients' requests wait.
+ */
+@Component(configurationPid = NbdServerComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
+        immediate = true, service = {})
+public final class NbdServerComponent {
+    private static final Logger LOG = Logger.getLogger(NbdServerComponent.class.getName());
+
+    /** The configuration PID. */
+    public static final String PID = "org.diskhost.nbd";
+    /** The service property that names a disk. */
+    static final String DISK_NAME = "diskhost.name";
+    /** Framework property: the directory relative paths are resolved against. */
+    static final String DATA_DIRECTORY = "diskhost.data";
+
+    private final Map<String, Disk> disks = new LinkedHashMap<>(); // guarded by this
+    private NbdServer server; // guarded by this
+
+    @Activate
+    public NbdServerComponent(BundleContext context, Map<String, Object> properties) throws IOException {
+        String data = context.getProperty(DATA_DIRECTORY);
+        Path base = Path.of(data == null ? "." : data).toAbsolutePath();
+        NbdOptions options;
+        try {
+            options = NbdOptions.parse(properties, base);
+        } catch (IllegalArgumentException e) {
+            LOG.severe(() -> "NBD server not started: " + e.getMessage());
+            throw e;
+        }
+        NbdServer started = new NbdServer(options);
+        synchronized (this) {
+            disks.forEach(started::putDisk);
+            server = started;
+        }
+        try {
+            started.start();
+        } catch (IOException e) {
+            LOG.severe(() -> "NBD server not started: cannot listen: " + e.getMessage());
+            throw e;
+        }
+    }
+
+    @Deactivate
+    synchronized void deactivate() {
+        if (server != null) {
+            server.close();
+            server = null;
+        }
+    }
+
+    @Reference(service = Disk.class, cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    synchronized void addDisk(Disk disk, Map<String, Object> properties) {
+        Object name = properties.get(DISK_NAME);
+        if (name == null) {
+            return;
+        }
+        disks.put(name.toString(), disk);
+        if (server != null) {
+            server.putDisk(name.toString(), disk);
+        }
+    }
+
+    synchronized void updatedDisk(Disk disk, Map<String, Object> properties) {
+        addDisk(disk, properties);
+    }
+
+    synchronized void removeDisk(Disk disk, Map<String, Object> properties) {
+        Object name = properties.get(DISK_NAME);
+        if (name != null && disks.get(name.toString()) == disk) {
+            disks.remove(name.toString());
+            if (server != null) {
+                server.removeDisk(name.toString());
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+package org.diskhost.frontend.nbd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs real NBD clients (qemu-img, qemu-io, nbdinfo, nbdcopy, fio). A missing tool skips the test on a developer's
+ * machine but fails it in CI (environment variable {@code CI} set), where {@code .ci/run} installs them.
+ */
+final class Tools {
+    private Tools() {
+    }
+
+    record Result(int exit, String out, String err) {
+        /** Fails the test with the tool's output unless it exited 0; returns its standard output. */
+        String ok() {
+            if (exit != 0) {
+                fail("exit " + exit + "\nstdout:\n" + out + "\nstderr:\n" + err);
+            }
+            return out;
+        }
+    }
+
+    static void require(String tool) {
+        boolean present = List.of(System.getenv("PATH").split(":")).stream()
+                .anyMatch(d -> Files.isExecutable(Path.of(d, tool)));
+        if (!present && System.getenv("CI") != null) {
+            fail(tool + " is not installed; .ci/run installs it");
+        }
+        assumeTrue(present, tool + " is not installed");
+    }
+
+    /** Runs a command (output to files, so that a hung tool can be killed cleanly) for at most two minutes. */
+    static Result run(Path dir, String... command) throws IOException, InterruptedException {
+        require(command[0]);
+        Path out = Files.createTempFile(dir, "out", ".txt");
+        Path err = Files.createTempFile(dir, "err", ".txt");
+        Process p = new ProcessBuilder(new ArrayList<>(List.of(command))).redirectOutput(out.toFile())
+                .redirectError(err.toFile()).start();
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            fail(String.join(" ", command) + " did not finish in 120 s; stderr:\n" + Files.readString(err));
+        }
+        return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    static String ok(Path dir, String... command) throws IOException, InterruptedException {
+        return run(dir, command).ok();
+    }
+
+    static void assertExit(int expected, Result r) {
+        assertEquals(expected, r.exit(), () -> "stdout:\n" + r.out() + "\nstderr:\n" + r.err());
+    }
+}
