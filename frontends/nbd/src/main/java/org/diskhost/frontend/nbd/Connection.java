@@ -94,7 +94,7 @@ final class Connection implements Runnable {
 
     private void transmit(Session session, ChannelInput in) throws IOException, InterruptedException {
         ReplyWriter writer = new ReplyWriter(channel, peer);
-        Thread writerThread = Thread.ofVirtual().name("nbd-writer " + peer).start(writer);
+        Thread writerThread = Thread.ofPlatform().daemon().name("nbd-writer " + peer).start(writer);
         try (BufferPool pool = new BufferPool(options.connectionMemory())) {
             try {
                 new Transmission(session, in, writer, pool, options.maxPayload()).run();

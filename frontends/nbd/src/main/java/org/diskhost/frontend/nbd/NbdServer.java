@@ -109,7 +109,9 @@ final class NbdServer implements Exports, AutoCloseable {
                 }
                 Connection connection = new Connection(channel, peer, this, options, timer);
                 connections.add(connection);
-                Thread.ofVirtual().name("nbd " + peer).start(connection);
+                // A platform thread per connection: woken by the kernel directly, it answers a queue-depth-1 client
+                // in about half the time a virtual thread (woken through the JDK's poller) takes.
+                Thread.ofPlatform().daemon().name("nbd " + peer).start(connection);
             }
         });
     }

@@ -8,6 +8,7 @@ import java.util.Dictionary;
 import java.util.HashSet;
 import java.util.Hashtable;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -26,7 +27,8 @@ import org.osgi.service.component.annotations.Reference;
 
 /**
  * The default configuration source: a JSON file, named by the framework property {@value #CONFIG_FILE}, whose
- * {@code disks} object maps disk names to specs. Each disk becomes a named factory configuration of
+ * {@code disks} object maps disk names to specs, and whose other top-level objects configure components (section
+ * {@code nbd} is PID {@code org.diskhost.nbd}). Each disk becomes a named factory configuration of
  * {@link DiskHost#FACTORY_PID} in Configuration Admin, so standard OSGi tooling sees and can change the same
  * configuration. The file is watched: an edit updates only the disks whose specs changed, and a disk removed from
  * the file is removed from the host. A malformed file is reported (with line and column) and changes nothing.
@@ -88,9 +90,11 @@ public final class JsonConfigSource {
         }
     }
 
-    /** Makes Configuration Admin hold exactly the disks of {@code text}. */
+    /** Makes Configuration Admin hold exactly the disks and component configurations of {@code text}. */
     void sync(String text) throws IOException {
-        Map<String, Map<String, Object>> wanted = readDisks(text);
+        Map<String, Object> document = parse(text);
+        Map<String, Map<String, Object>> wanted = readDisks(document);
+        Map<String, Hashtable<String, Object>> components = readComponents(document);
         String source = file.toString();
         for (Map.Entry<String, Map<String, Object>> e : wanted.entrySet()) {
             Configuration configuration = configurationAdmin.getFactoryConfiguration(DiskHost.FACTORY_PID,
@@ -104,31 +108,52 @@ public final class JsonConfigSource {
                 LOG.info(() -> "disk '" + e.getKey() + "' configured from " + file.getFileName());
             }
         }
-        Set<String> names = new HashSet<>(wanted.keySet());
-        try {
-            Configuration[] existing = configurationAdmin.listConfigurations(
-                    "(&(service.factoryPid=" + DiskHost.FACTORY_PID + ")(" + SOURCE + "=" + escape(source) + "))");
-            if (existing != null) {
-                for (Configuration c : existing) {
-                    if (!names.contains(String.valueOf(c.getProperties().get(DiskHost.NAME)))) {
-                        c.delete();
-                    }
-                }
+        for (Map.Entry<String, Hashtable<String, Object>> e : components.entrySet()) {
+            Configuration configuration = configurationAdmin.getConfiguration(e.getKey(), "?");
+            Hashtable<String, Object> properties = e.getValue();
+            properties.put(SOURCE, source);
+            if (!same(configuration.getProperties(), properties) || configuration.getProperties().size()
+                    != properties.size() + 1) { // + service.pid
+                configuration.update(properties);
+                LOG.info(() -> "configuration " + e.getKey() + " set from " + file.getFileName());
             }
+        }
+        Set<String> names = new HashSet<>(wanted.keySet());
+        for (Configuration c : listConfigurations("(" + SOURCE + "=" + escape(source) + ")")) {
+            String factoryPid = c.getFactoryPid();
+            boolean keep = DiskHost.FACTORY_PID.equals(factoryPid)
+                    ? names.contains(String.valueOf(c.getProperties().get(DiskHost.NAME)))
+                    : factoryPid != null || components.containsKey(c.getPid());
+            if (!keep) {
+                c.delete();
+            }
+        }
+    }
+
+    private Configuration[] listConfigurations(String filter) throws IOException {
+        try {
+            Configuration[] found = configurationAdmin.listConfigurations(filter);
+            return found == null ? new Configuration[0] : found;
         } catch (org.osgi.framework.InvalidSyntaxException e) {
             throw new IllegalStateException(e);
         }
     }
 
-    /** The {@code disks} of a configuration document, validated for shape; specs are checked by the host. */
-    @SuppressWarnings("unchecked")
-    static Map<String, Map<String, Object>> readDisks(String text) {
-        Map<String, Object> document;
+    static Map<String, Object> parse(String text) {
         try {
-            document = Json.parseObject(text);
+            return Json.parseObject(text);
         } catch (Json.ParseException e) {
             throw new IllegalArgumentException("not valid JSON: " + e.getMessage());
         }
+    }
+
+    /** The {@code disks} of a configuration document, validated for shape; specs are checked by the host. */
+    static Map<String, Map<String, Object>> readDisks(String text) {
+        return readDisks(parse(text));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Map<String, Object>> readDisks(Map<String, Object> document) {
         Object disks = document.getOrDefault("disks", Map.of());
         if (!(disks instanceof Map<?, ?> map)) {
             throw new IllegalArgumentException("\"disks\" must be an object mapping disk names to disks");
@@ -143,12 +168,61 @@ public final class JsonConfigSource {
         return out;
     }
 
+    /**
+     * Every other top-level object is the configuration of a component: section {@code "nbd"} becomes PID
+     * {@code org.diskhost.nbd}. Its values become properties: strings, numbers and booleans as they are, lists as
+     * string arrays.
+     */
+    static Map<String, Hashtable<String, Object>> readComponents(Map<String, Object> document) {
+        Map<String, Hashtable<String, Object>> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> section : document.entrySet()) {
+            if (section.getKey().equals("disks")) {
+                continue;
+            }
+            if (!(section.getValue() instanceof Map<?, ?> values)) {
+                throw new IllegalArgumentException("\"" + section.getKey() + "\" must be an object of settings");
+            }
+            Hashtable<String, Object> properties = new Hashtable<>();
+            values.forEach((k, v) -> properties.put((String) k, property(section.getKey() + "." + k, v)));
+            out.put(COMPONENT_PID_PREFIX + section.getKey(), properties);
+        }
+        return out;
+    }
+
+    /** The prefix of the PID a top-level section configures. */
+    static final String COMPONENT_PID_PREFIX = "org.diskhost.";
+
+    private static Object property(String where, Object value) {
+        if (value instanceof List<?> list) {
+            String[] array = new String[list.size()];
+            for (int i = 0; i < array.length; i++) {
+                Object item = list.get(i);
+                if (item instanceof Map<?, ?> || item instanceof List<?> || item == null) {
+                    throw new IllegalArgumentException("\"" + where + "\" must be a list of plain values");
+                }
+                array[i] = String.valueOf(item);
+            }
+            return array;
+        }
+        if (value instanceof String || value instanceof Boolean || value instanceof Long) {
+            return value;
+        }
+        if (value instanceof Number n) {
+            return n.longValue() == n.doubleValue() ? (Object) n.longValue() : (Object) n.toString();
+        }
+        throw new IllegalArgumentException("\"" + where + "\" must be a string, number, boolean or list");
+    }
+
     private static boolean same(Dictionary<String, Object> current, Hashtable<String, Object> wanted) {
         if (current == null) {
             return false;
         }
         for (Map.Entry<String, Object> e : wanted.entrySet()) {
-            if (!e.getValue().equals(current.get(e.getKey()))) {
+            Object now = current.get(e.getKey());
+            boolean equal = e.getValue() instanceof String[] a && now instanceof String[] b
+                    ? java.util.Arrays.equals(a, b)
+                    : e.getValue().equals(now);
+            if (!equal) {
                 return false;
             }
         }

@@ -49,6 +49,22 @@ class JsonTest {
     }
 
     @Test
+    void otherSectionsBecomeComponentConfigurations() {
+        var components = JsonConfigSource.readComponents(JsonConfigSource.parse(
+                "{\"disks\": {}, \"nbd\": {\"listen\": \"127.0.0.1:1\", \"maxConnections\": 8, "
+                        + "\"exports\": [\"demo\", \"ro=demo;readOnly\"]}}"));
+        assertEquals(List.of("org.diskhost.nbd"), List.copyOf(components.keySet()));
+        var nbd = components.get("org.diskhost.nbd");
+        assertEquals("127.0.0.1:1", nbd.get("listen"));
+        assertEquals(8L, nbd.get("maxConnections"));
+        assertEquals(List.of("demo", "ro=demo;readOnly"), List.of((String[]) nbd.get("exports")));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> JsonConfigSource.readComponents(
+                JsonConfigSource.parse("{\"nbd\": 5}"))).getMessage().contains("\"nbd\" must be an object"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> JsonConfigSource.readComponents(
+                JsonConfigSource.parse("{\"nbd\": {\"exports\": [{}]}}"))).getMessage().contains("nbd.exports"));
+    }
+
+    @Test
     void hexDumpShowsOffsetsBytesAndText() {
         String dump = DiskCommands.hexDump(MemorySegment.ofArray("hello, world!!!!x".getBytes()), 512);
         assertTrue(dump.startsWith("000000000200  68 65 6c 6c 6f"), dump);
