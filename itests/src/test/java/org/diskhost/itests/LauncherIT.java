@@ -10,14 +10,15 @@ import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import org.diskhost.testkit.ExternalTools;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The launcher as users run it: a real process with the assembled distribution. */
 class LauncherIT {
-    private static final Path DIST = Path.of(System.getProperty("diskhost.bundles")).resolve(
-            "../../../host/launcher/target/diskhost").normalize();
+    private static final Path ROOT = Path.of(System.getProperty("diskhost.bundles")).resolve("../../..").normalize();
+    private static final Path DIST = ROOT.resolve("host/launcher/target/diskhost");
 
     @TempDir
     Path dir;
@@ -95,5 +96,86 @@ class LauncherIT {
         process.destroy(); // SIGTERM: the shutdown hook stops the framework
         assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the host stopped");
         await("diskhost stopped", 1);
+    }
+
+    /** What the README promises: the default configuration serves "demo" at nbd://127.0.0.1:10809/demo. */
+    @Test
+    void theDefaultConfigurationServesDemoOverNbd() throws Exception {
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.setReuseAddress(true);
+            probe.bind(new java.net.InetSocketAddress("127.0.0.1", 10809));
+        } catch (IOException e) {
+            org.junit.jupiter.api.Assumptions.abort("port 10809 is taken (a diskhost already running?)");
+        }
+        start(ROOT.resolve("conf/diskhost.json"));
+        await("NBD server listening on tcp /127.0.0.1:10809", 1);
+        await("disk 'demo' is ready", 1);
+        String info = awaitTool("qemu-img", "info", "nbd://127.0.0.1:10809/demo");
+        assertTrue(info.contains("virtual size: 64 MiB (67108864 bytes)"), info);
+    }
+
+    /**
+     * Real clients over the Unix socket while the configuration changes and the file backend is upgraded by a drop
+     * into deploy/: fio's verified writes all succeed, and exports follow the disks.
+     */
+    @Test
+    void nbdClientsRideThroughABackendUpgradeAndExportsFollowTheDisks() throws Exception {
+        Path config = dir.resolve("diskhost.json");
+        Path socket = dir.resolve("var/nbd.sock");
+        Files.writeString(config, """
+                {"disks": {"data": {"kind": "file", "path": "data.img", "create": "64 MiB"}},
+                 "nbd": {"listen": "none", "unixSocket": "nbd.sock"}}
+                """);
+        start(config);
+        await("disk 'data' is ready", 1);
+        await("NBD server listening on unix", 1);
+        String uri = "nbd+unix:///data?socket=" + socket;
+
+        // About four seconds of rate-limited random writes, then their verification.
+        Path fioOut = dir.resolve("fio.txt");
+        Process fio = new ProcessBuilder("fio", "--name=swap", "--ioengine=nbd", "--uri=" + uri,
+                "--rw=randwrite", "--bs=4k", "--size=16M", "--iodepth=8", "--rate_iops=1000", "--verify=crc32c",
+                "--verify_fatal=1").redirectErrorStream(true).redirectOutput(fioOut.toFile()).start();
+        Thread.sleep(1500);
+        Files.createDirectories(dir.resolve("deploy"));
+        Files.copy(DIST.resolve("bundle/diskhost-backend-file.jar"), dir.resolve("deploy/file-backend.jar"),
+                StandardCopyOption.REPLACE_EXISTING);
+        await("upgraded org.diskhost.backend.file", 1);
+        assertTrue(fio.waitFor(120, TimeUnit.SECONDS), "fio finished");
+        assertEquals(0, fio.exitValue(), Files.readString(fioOut));
+        assertTrue(Files.readString(fioOut).contains("read:"), "the written blocks were read back and verified");
+
+        // A disk added to the configuration becomes an export; removed, it goes away.
+        Files.writeString(config, """
+                {"disks": {"data": {"kind": "file", "path": "data.img", "create": "64 MiB"},
+                           "more": {"kind": "file", "path": "more.img", "create": "1 MiB"}},
+                 "nbd": {"listen": "none", "unixSocket": "nbd.sock"}}
+                """);
+        await("disk 'more' is ready", 1);
+        String list = awaitTool("nbdinfo", "--list", "nbd+unix:///?socket=" + socket);
+        assertTrue(list.contains("export=\"more\""), list);
+        Files.writeString(config, """
+                {"disks": {"data": {"kind": "file", "path": "data.img", "create": "64 MiB"}},
+                 "nbd": {"listen": "none", "unixSocket": "nbd.sock"}}
+                """);
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (ExternalTools.run(dir, "nbdinfo", "--list", "nbd+unix:///?socket=" + socket).out().contains("more")) {
+            assertTrue(System.currentTimeMillis() < deadline, "export 'more' is still listed");
+            Thread.sleep(200);
+        }
+        process.destroy();
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the host stopped");
+    }
+
+    /** Runs a client until it succeeds (the server may still be coming up), for at most 30 s. */
+    private String awaitTool(String... command) throws Exception {
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (true) {
+            ExternalTools.Result r = ExternalTools.run(dir, command);
+            if (r.exit() == 0 || System.currentTimeMillis() > deadline) {
+                return r.ok();
+            }
+            Thread.sleep(200);
+        }
     }
 }

@@ -14,6 +14,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.diskhost.api.Disk;
+import org.diskhost.testkit.ExternalTools;
 import org.diskhost.testkit.MemoryDisk;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -42,22 +43,22 @@ class LibnbdClientTest {
     void nbdinfoListsTheExportsAndTheirProperties() throws Exception {
         server.disk("alpha", Disk.of(MemoryDisk.of(512, 2048)));
         server.disk("beta", Disk.of(MemoryDisk.of(4096, 64)));
-        String list = Tools.ok(dir, "nbdinfo", "--list", "--json", "nbd+unix:///?socket=" + server.socket);
+        String list = ExternalTools.ok(dir, "nbdinfo", "--list", "--json", "nbd+unix:///?socket=" + server.socket);
         assertTrue(list.contains("\"export-name\": \"a\""), list);
         assertTrue(list.contains("\"export-name\": \"b\""), list);
         assertTrue(!list.contains("\"export-name\": \"f\""), "an export whose disk is missing is not listed: " + list);
-        String beta = Tools.ok(dir, "nbdinfo", "--json", server.uri("b"));
+        String beta = ExternalTools.ok(dir, "nbdinfo", "--json", server.uri("b"));
         assertTrue(beta.contains("\"is_read_only\": true"), beta);
         assertTrue(beta.contains("\"export-size\": 262144"), beta);
         assertTrue(beta.contains("\"block_size_minimum\": 4096"), beta);
         assertTrue(beta.contains("\"block_size_maximum\": 67108864"), beta);
         assertTrue(beta.contains("\"can_multi_conn\": true"), beta);
-        String alpha = Tools.ok(dir, "nbdinfo", "--json", server.uri("a"));
+        String alpha = ExternalTools.ok(dir, "nbdinfo", "--json", server.uri("a"));
         assertTrue(alpha.contains("\"is_read_only\": false"), alpha);
         assertTrue(alpha.contains("\"can_fast_zero\": true"), alpha);
         assertTrue(alpha.contains("\"block_size_minimum\": 512"), alpha);
         assertTrue(alpha.contains("\"base:allocation\""), alpha);
-        Tools.Result missing = Tools.run(dir, "nbdinfo", server.uri("nope"));
+        ExternalTools.Result missing = ExternalTools.run(dir, "nbdinfo", server.uri("nope"));
         assertTrue(missing.exit() != 0 && missing.err().contains("nope"), missing.err());
     }
 
@@ -66,7 +67,7 @@ class LibnbdClientTest {
         Disk disk = server.fileDisk("file", "map.img", 8L * MIB);
         write(disk, 2048, pattern(MIB, 3)); // 1 MiB of data at 1 MiB
         disk.syncCache().join();
-        String map = Tools.ok(dir, "nbdinfo", "--map", server.uri("f"));
+        String map = ExternalTools.ok(dir, "nbdinfo", "--map", server.uri("f"));
         Matcher m = Pattern.compile("(?m)^\\s*(\\d+)\\s+(\\d+)\\s+(\\d+)\\s+(.*)$").matcher(map);
         StringBuilder seen = new StringBuilder();
         while (m.find()) {
@@ -85,9 +86,9 @@ class LibnbdClientTest {
         Path source = dir.resolve("source.raw");
         Files.write(source, content);
         server.fileDisk("file", "copy.img", 32L * MIB);
-        Tools.ok(dir, "nbdcopy", "--connections=4", "--requests=16", source.toString(), server.uri("f"));
+        ExternalTools.ok(dir, "nbdcopy", "--connections=4", "--requests=16", source.toString(), server.uri("f"));
         Path back = dir.resolve("back.raw");
-        Tools.ok(dir, "nbdcopy", "--connections=4", "--flush", server.uri("f"), back.toString());
+        ExternalTools.ok(dir, "nbdcopy", "--connections=4", "--flush", server.uri("f"), back.toString());
         assertArrayEquals(content, Files.readAllBytes(back));
         assertArrayEquals(content, Files.readAllBytes(dir.resolve("copy.img")), "the disk's file holds the data");
     }
@@ -97,17 +98,17 @@ class LibnbdClientTest {
         server.disk("beta", Disk.of(MemoryDisk.of(512, 2048)));
         Path source = dir.resolve("source.raw");
         Files.write(source, new byte[MIB]);
-        Tools.Result r = Tools.run(dir, "nbdcopy", source.toString(), server.uri("b"));
+        ExternalTools.Result r = ExternalTools.run(dir, "nbdcopy", source.toString(), server.uri("b"));
         assertTrue(r.exit() != 0, r.out() + r.err());
     }
 
     @Test
     void fioVerifiesItsWritesWithCrc32c() throws Exception {
         server.fileDisk("file", "fio.img", 64L * MIB);
-        Tools.ok(dir, "fio", "--name=verify", "--ioengine=nbd", "--uri=" + server.uri("f"), "--rw=randwrite",
+        ExternalTools.ok(dir, "fio", "--name=verify", "--ioengine=nbd", "--uri=" + server.uri("f"), "--rw=randwrite",
                 "--bs=4k", "--size=32M", "--iodepth=32", "--verify=crc32c", "--do_verify=1", "--verify_fatal=1",
                 "--output-format=terse");
-        Tools.ok(dir, "fio", "--name=mixed", "--ioengine=nbd", "--uri=" + server.uri("f"), "--rw=randrw",
+        ExternalTools.ok(dir, "fio", "--name=mixed", "--ioengine=nbd", "--uri=" + server.uri("f"), "--rw=randrw",
                 "--bsrange=4k-256k", "--size=32M", "--iodepth=8", "--verify=crc32c", "--verify_fatal=1",
                 "--output-format=terse");
     }

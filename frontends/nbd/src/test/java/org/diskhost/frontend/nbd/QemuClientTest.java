@@ -19,6 +19,7 @@ import java.util.regex.Pattern;
 import org.diskhost.api.Allocation;
 import org.diskhost.api.AllocationExtent;
 import org.diskhost.api.Disk;
+import org.diskhost.testkit.ExternalTools;
 import org.diskhost.testkit.MemoryDisk;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -55,9 +56,9 @@ class QemuClientTest {
     @Test
     void qemuImgInfoSeesTheSizeOverUnixSocketAndTcp() throws Exception {
         server.disk("mem", Disk.of(MemoryDisk.of(512, 8192)));
-        String info = Tools.ok(dir, "qemu-img", "info", "--output=json", server.uri("mem"));
+        String info = ExternalTools.ok(dir, "qemu-img", "info", "--output=json", server.uri("mem"));
         assertTrue(info.contains("\"virtual-size\": 4194304"), info);
-        String tcp = Tools.ok(dir, "qemu-img", "info", "--output=json", server.tcpUri("mem"));
+        String tcp = ExternalTools.ok(dir, "qemu-img", "info", "--output=json", server.tcpUri("mem"));
         assertTrue(tcp.contains("\"virtual-size\": 4194304"), tcp);
     }
 
@@ -66,7 +67,7 @@ class QemuClientTest {
         MemoryDisk memory = MemoryDisk.of(512, 16 * 2048);
         Disk disk = Disk.of(memory);
         server.disk("mem", disk);
-        Tools.ok(dir, "qemu-io", "-f", "raw", server.uri("mem"),
+        ExternalTools.ok(dir, "qemu-io", "-f", "raw", server.uri("mem"),
                 "-c", "write -P 0xab 0 1M",
                 "-c", "write -f -P 0x5a 4M 64k",
                 "-c", "write -P 0x11 1536 512",
@@ -79,7 +80,7 @@ class QemuClientTest {
         assertFilled(read(disk, 8192, 128), 0x5a, "FUA write");
         assertTrue(isZero(read(disk, 4096, 4096)), "nothing else written");
         // A failed pattern check fails qemu-io: the check above is not vacuous.
-        Tools.Result wrong = Tools.run(dir, "qemu-io", "-f", "raw", server.uri("mem"), "-c", "read -P 0xcd 0 512");
+        ExternalTools.Result wrong = ExternalTools.run(dir, "qemu-io", "-f", "raw", server.uri("mem"), "-c", "read -P 0xcd 0 512");
         assertTrue(wrong.out().contains("Pattern verification failed"), wrong.out());
     }
 
@@ -87,7 +88,7 @@ class QemuClientTest {
     void qemuIoUnalignedWritesAreReadModifyWriteInTheClientOrTheServer() throws Exception {
         Disk disk = Disk.of(MemoryDisk.of(4096, 256));
         server.disk("mem", disk);
-        Tools.ok(dir, "qemu-io", "-f", "raw", server.uri("mem"),
+        ExternalTools.ok(dir, "qemu-io", "-f", "raw", server.uri("mem"),
                 "-c", "write -P 0x22 0 16k",
                 "-c", "write -P 0x33 100 1000",
                 "-c", "read -P 0x22 0 100",
@@ -102,7 +103,7 @@ class QemuClientTest {
     @Test
     void discardAndWriteZeroesOnAFileDiskLeaveHolesOrZeros() throws Exception {
         Disk disk = server.fileDisk("file", "file.img", 16L * MIB);
-        Tools.ok(dir, "qemu-io", "-f", "raw", server.uri("file"),
+        ExternalTools.ok(dir, "qemu-io", "-f", "raw", server.uri("file"),
                 "-c", "write -P 0x77 0 8M",
                 "-c", "discard 1M 1M",
                 "-c", "write -z -u 3M 1M",
@@ -127,12 +128,12 @@ class QemuClientTest {
     @Test
     void fastZeroIsRefusedWhereZeroingMeansWriting() throws Exception {
         server.fileDisk("file", "file.img", 4L * MIB);
-        Tools.ok(dir, "qemu-io", "-f", "raw", server.uri("file"), "-c", "write -z -u -n 0 1M");
+        ExternalTools.ok(dir, "qemu-io", "-f", "raw", server.uri("file"), "-c", "write -z -u -n 0 1M");
         // NO_HOLE and FAST_ZERO together cannot be fast here: the server says ENOTSUP and writes nothing.
-        Tools.ok(dir, "qemu-io", "-f", "raw", server.uri("file"), "-c", "write -P 0x44 1M 1M");
-        Tools.Result slow = Tools.run(dir, "qemu-io", "-f", "raw", server.uri("file"), "-c", "write -z -n 1M 1M");
+        ExternalTools.ok(dir, "qemu-io", "-f", "raw", server.uri("file"), "-c", "write -P 0x44 1M 1M");
+        ExternalTools.Result slow = ExternalTools.run(dir, "qemu-io", "-f", "raw", server.uri("file"), "-c", "write -z -n 1M 1M");
         assertTrue((slow.out() + slow.err()).contains("Operation not supported"), slow.out() + slow.err());
-        Tools.ok(dir, "qemu-io", "-f", "raw", server.uri("file"), "-c", "read -P 0x44 1M 1M");
+        ExternalTools.ok(dir, "qemu-io", "-f", "raw", server.uri("file"), "-c", "read -P 0x44 1M 1M");
     }
 
     @Test
@@ -147,18 +148,18 @@ class QemuClientTest {
         }
         Files.write(source, content);
         server.fileDisk("target", "target.img", 8L * MIB);
-        Tools.ok(dir, "qemu-img", "convert", "-n", "-f", "raw", "-O", "raw", source.toString(),
+        ExternalTools.ok(dir, "qemu-img", "convert", "-n", "-f", "raw", "-O", "raw", source.toString(),
                 server.uri("target"));
-        Tools.ok(dir, "qemu-img", "compare", "-f", "raw", "-F", "raw", source.toString(), server.uri("target"));
+        ExternalTools.ok(dir, "qemu-img", "compare", "-f", "raw", "-F", "raw", source.toString(), server.uri("target"));
         Path back = dir.resolve("back.raw");
-        Tools.ok(dir, "qemu-img", "convert", "-f", "raw", "-O", "raw", server.uri("target"), back.toString());
+        ExternalTools.ok(dir, "qemu-img", "convert", "-f", "raw", "-O", "raw", server.uri("target"), back.toString());
         assertTrue(java.util.Arrays.equals(content, Files.readAllBytes(back)), "the copy back is identical");
         // compare notices a difference, so the success above means something
         try (RandomAccessFile f = new RandomAccessFile(source.toFile(), "rw")) {
             f.seek(5 * MIB + 17);
             f.write(0x99);
         }
-        Tools.Result differs = Tools.run(dir, "qemu-img", "compare", "-f", "raw", "-F", "raw", source.toString(),
+        ExternalTools.Result differs = ExternalTools.run(dir, "qemu-img", "compare", "-f", "raw", "-F", "raw", source.toString(),
                 server.uri("target"));
         assertEquals(1, differs.exit(), differs.out() + differs.err());
     }
@@ -166,9 +167,9 @@ class QemuClientTest {
     @Test
     void qemuImgMapShowsWhereTheDataIs() throws Exception {
         Disk disk = server.fileDisk("file", "map.img", 16L * MIB);
-        Tools.ok(dir, "qemu-io", "-f", "raw", server.uri("file"), "-c", "write -P 1 2M 1M", "-c",
+        ExternalTools.ok(dir, "qemu-io", "-f", "raw", server.uri("file"), "-c", "write -P 1 2M 1M", "-c",
                 "write -P 2 8M 2M");
-        String map = Tools.ok(dir, "qemu-img", "map", "--output=json", "-f", "raw", server.uri("file"));
+        String map = ExternalTools.ok(dir, "qemu-img", "map", "--output=json", "-f", "raw", server.uri("file"));
         Matcher m = Pattern.compile("\"start\": (\\d+), \"length\": (\\d+), \"depth\": \\d+, "
                 + "(?:\"present\": \\w+, )?\"zero\": (\\w+), \"data\": (\\w+)").matcher(map);
         long dataBytes = 0;

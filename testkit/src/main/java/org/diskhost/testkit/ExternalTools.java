@@ -1,4 +1,4 @@
-package org.diskhost.frontend.nbd;
+package org.diskhost.testkit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -12,16 +12,17 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs real NBD clients (qemu-img, qemu-io, nbdinfo, nbdcopy, fio). A missing tool skips the test on a developer's
- * machine but fails it in CI (environment variable {@code CI} set), where {@code .ci/run} installs them.
+ * Runs real external tools in tests (qemu-img, qemu-io, nbdinfo, nbdcopy, fio, openssl). A missing tool skips the
+ * test on a developer's machine but fails it in CI (environment variable {@code CI} set), where {@code .ci/run}
+ * installs them.
  */
-final class Tools {
-    private Tools() {
+public final class ExternalTools {
+    private ExternalTools() {
     }
 
-    record Result(int exit, String out, String err) {
+    public record Result(int exit, String out, String err) {
         /** Fails the test with the tool's output unless it exited 0; returns its standard output. */
-        String ok() {
+        public String ok() {
             if (exit != 0) {
                 fail("exit " + exit + "\nstdout:\n" + out + "\nstderr:\n" + err);
             }
@@ -29,7 +30,7 @@ final class Tools {
         }
     }
 
-    static void require(String tool) {
+    public static void require(String tool) {
         boolean present = List.of(System.getenv("PATH").split(":")).stream()
                 .anyMatch(d -> Files.isExecutable(Path.of(d, tool)));
         if (!present && System.getenv("CI") != null) {
@@ -39,7 +40,7 @@ final class Tools {
     }
 
     /** Runs a command (output to files, so that a hung tool can be killed cleanly) for at most two minutes. */
-    static Result run(Path dir, String... command) throws IOException, InterruptedException {
+    public static Result run(Path dir, String... command) throws IOException, InterruptedException {
         require(command[0]);
         Path out = Files.createTempFile(dir, "out", ".txt");
         Path err = Files.createTempFile(dir, "err", ".txt");
@@ -52,11 +53,11 @@ final class Tools {
         return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
     }
 
-    static String ok(Path dir, String... command) throws IOException, InterruptedException {
+    public static String ok(Path dir, String... command) throws IOException, InterruptedException {
         return run(dir, command).ok();
     }
 
-    static void assertExit(int expected, Result r) {
+    public static void assertExit(int expected, Result r) {
         assertEquals(expected, r.exit(), () -> "stdout:\n" + r.out() + "\nstderr:\n" + r.err());
     }
 }
