@@ -202,12 +202,12 @@ public class DecoratorIT {
         org.osgi.service.cm.Configuration change = configurationAdmin.getFactoryConfiguration(DELAY_PID, "it-delay",
                 "?");
         Hashtable<String, Object> properties = new Hashtable<>();
-        properties.put("readDelay", "600ms");
+        properties.put("readDelay", "900ms");
         change.update(properties);
-        String inspect = awaitShell("read_delay: 600ms", "inspect", "it-delay");
+        String inspect = awaitShell("read_delay: 900ms", "inspect", "it-delay");
         assertTrue(inspect, inspect.contains("delays_from: " + DELAY_PID + "~it-delay"));
         long delayed = millisToRead(disk);
-        assertTrue("a read on the live disk waited " + delayed + " ms", delayed >= 600);
+        assertTrue("a read on the live disk waited " + delayed + " ms", delayed >= 900);
 
         inspect = shell("inspect", "it-delay");
         assertTrue("the host did not rebuild the disk:\n" + inspect, inspect.contains("chain_builds: 1\n"));
@@ -215,7 +215,7 @@ public class DecoratorIT {
 
         change.delete();
         awaitShell("read_delay: 0\n", "inspect", "it-delay");
-        assertTrue(millisToRead(disk) < 600);
+        assertTrue(millisToRead(disk) < 900);
         assertTrue(shell("inspect", "it-delay").contains("chain_builds: 1\n"));
     }
 

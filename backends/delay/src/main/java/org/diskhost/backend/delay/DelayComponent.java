@@ -77,6 +77,7 @@ public final class DelayComponent implements DiskResolver, ManagedServiceFactory
     @Override
     public void deleted(String pid) {
         live.delete(pid);
+        LOG.info(() -> "configuration " + pid + " deleted: its disk returns to the delays of its spec");
     }
 
     private String describe(DelayChange change) {
