@@ -22,10 +22,11 @@ import org.diskhost.api.resolve.ResolveException;
 import org.diskhost.api.resolve.ResolvedChain;
 import org.diskhost.api.resolve.StandaloneResolution;
 import org.diskhost.backend.prwrap.PrWrapDiskResolver;
+import org.diskhost.testkit.MemoryDiskResolver;
 import org.junit.jupiter.api.Test;
 
 class DelayResolverTest {
-    private final MemoryResolver memory = new MemoryResolver();
+    private final MemoryDiskResolver memory = new MemoryDiskResolver();
     private final LiveDelays live = new LiveDelays();
     private final StandaloneResolution resolution = StandaloneResolution.of(Path.of("."), memory,
             new DelayDiskResolver(live, new ManualTimer()), new PrWrapDiskResolver());
@@ -81,7 +82,7 @@ class DelayResolverTest {
     void aReadOnlyChainIsReadOnlyBelow() {
         try (ResolvedChain chain = resolution.resolve("d", delay(), true).join()) {
             assertTrue(chain.disk().isReadOnly());
-            assertTrue(memory.disks.get("below").isReadOnly());
+            assertTrue(memory.disk("below").isReadOnly());
         }
     }
 

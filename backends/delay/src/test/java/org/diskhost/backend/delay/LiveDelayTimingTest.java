@@ -17,6 +17,7 @@ import org.diskhost.api.buffers.RequestBuffers;
 import org.diskhost.api.resolve.ResolvedChain;
 import org.diskhost.api.resolve.StandaloneResolution;
 import org.diskhost.backend.file.FileDiskResolver;
+import org.diskhost.testkit.MemoryDiskResolver;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -69,7 +70,8 @@ class LiveDelayTimingTest {
 
     @Test
     void manyDelayedRequestsWaitTogether() {
-        StandaloneResolution resolution = StandaloneResolution.of(dir, new MemoryResolver(), new DelayDiskResolver());
+        StandaloneResolution resolution = StandaloneResolution.of(dir, new MemoryDiskResolver(),
+                new DelayDiskResolver());
         try (ResolvedChain chain = resolution.resolve("many", Map.of("kind", "delay", "readDelay", "300ms",
                 "disk", Map.of("kind", "memory")), false).join()) {
             Disk disk = chain.disk();

@@ -21,6 +21,7 @@ import org.diskhost.api.buffers.RequestBuffers;
 import org.diskhost.api.inspect.InspectTree;
 import org.diskhost.api.resolve.ResolvedChain;
 import org.diskhost.api.resolve.StandaloneResolution;
+import org.diskhost.testkit.MemoryDiskResolver;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.osgi.service.cm.ConfigurationException;
@@ -35,7 +36,7 @@ class RuntimeDelayChangeTest {
     private final ManualTimer timer = new ManualTimer();
     private final LiveDelays live = new LiveDelays();
     private final DelayComponent component = new DelayComponent(live, timer);
-    private final StandaloneResolution resolution = StandaloneResolution.of(Path.of("."), new MemoryResolver(),
+    private final StandaloneResolution resolution = StandaloneResolution.of(Path.of("."), new MemoryDiskResolver(),
             component);
     private final List<ResolvedChain> chains = new ArrayList<>();
 

@@ -34,10 +34,11 @@ import org.diskhost.api.resolve.ResolveException;
 import org.diskhost.api.resolve.ResolvedChain;
 import org.diskhost.api.resolve.StandaloneResolution;
 import org.diskhost.testkit.MemoryDisk;
+import org.diskhost.testkit.MemoryDiskResolver;
 import org.junit.jupiter.api.Test;
 
 class ReservationDiskTest {
-    private final MemoryResolver memory = new MemoryResolver();
+    private final MemoryDiskResolver memory = new MemoryDiskResolver();
     private final PrWrapDiskResolver resolver = new PrWrapDiskResolver();
     private final StandaloneResolution resolution = StandaloneResolution.of(Path.of("."), memory, resolver);
 
@@ -95,7 +96,7 @@ class ReservationDiskTest {
     @Test
     void theDiskBelowHasNoReservationsOfItsOwn() {
         try (ResolvedChain chain = resolve(prOverMemory("c"))) {
-            assertTrue(Disk.of(memory.disks.get("c")).pr().isEmpty());
+            assertTrue(Disk.of(memory.disk("c")).pr().isEmpty());
         }
     }
 
@@ -198,7 +199,7 @@ class ReservationDiskTest {
     void aReadOnlyChainIsReadOnlyAllTheWayDown() {
         try (ResolvedChain chain = resolution.resolve("ro", prOverMemory("h"), true).join()) {
             assertTrue(chain.disk().isReadOnly());
-            assertTrue(memory.disks.get("h").isReadOnly());
+            assertTrue(memory.disk("h").isReadOnly());
             failsWith(DiskError.ReadOnly.class, chain.disk().unmap(0, 1, false));
         }
     }

@@ -17,6 +17,7 @@ import org.diskhost.api.buffers.RequestBuffers;
 import org.diskhost.api.resolve.ResolvedChain;
 import org.diskhost.api.resolve.StandaloneResolution;
 import org.diskhost.backend.file.FileDiskResolver;
+import org.diskhost.testkit.MemoryDiskResolver;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -58,7 +59,7 @@ class StripedDataTest {
     @ParameterizedTest(name = "{0} memory members, {1}-byte sectors, chunk {2}")
     @MethodSource("shapes")
     void overMemoryDisks(int members, int sectorSize, Integer chunk, int memberSectors) {
-        MemoryResolver memory = new MemoryResolver();
+        MemoryDiskResolver memory = new MemoryDiskResolver();
         List<Map<String, Object>> specs = new ArrayList<>();
         for (int m = 0; m < members; m++) {
             specs.add(Map.of("kind", "memory", "id", "m" + m, "sectors", memberSectors, "sectorSize", sectorSize));
@@ -69,7 +70,7 @@ class StripedDataTest {
             byte[] image = exercise(chain.disk(), chunkBytes);
             byte[][] expected = Stripes.deal(image, members, chunkBytes);
             for (int m = 0; m < members; m++) {
-                byte[] actual = memory.disks.get("m" + m).content().asSlice(0, expected[m].length)
+                byte[] actual = memory.disk("m" + m).content().asSlice(0, expected[m].length)
                         .toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
                 assertArrayEquals(expected[m], actual, "member " + m + " holds its chunks in order");
             }

@@ -24,11 +24,12 @@ import org.diskhost.api.resolve.ResolveException;
 import org.diskhost.api.resolve.ResolvedChain;
 import org.diskhost.api.resolve.StandaloneResolution;
 import org.diskhost.testkit.MemoryDisk;
+import org.diskhost.testkit.MemoryDiskResolver;
 import org.junit.jupiter.api.Test;
 
 /** The settings and the reference's constructor checks, as a user meets them: errors naming the setting. */
 class StripedResolverTest {
-    private final MemoryResolver memory = new MemoryResolver();
+    private final MemoryDiskResolver memory = new MemoryDiskResolver();
     private final StandaloneResolution resolution = StandaloneResolution.of(Path.of("."), memory,
             new StripedDiskResolver());
 
@@ -195,8 +196,8 @@ class StripedResolverTest {
         try (ResolvedChain chain = resolve(striped(List.of(member("id", "r0"), member("id", "r1")), "chunkSize",
                 4096), true)) {
             assertTrue(chain.disk().isReadOnly());
-            assertTrue(memory.disks.get("r0").isReadOnly());
-            assertTrue(memory.disks.get("r1").isReadOnly());
+            assertTrue(memory.disk("r0").isReadOnly());
+            assertTrue(memory.disk("r1").isReadOnly());
         }
     }
 
