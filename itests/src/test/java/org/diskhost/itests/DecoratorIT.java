@@ -4,28 +4,16 @@ import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
-import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
-import static org.ops4j.pax.exam.CoreOptions.junitBundles;
-import static org.ops4j.pax.exam.CoreOptions.options;
-import static org.ops4j.pax.exam.CoreOptions.systemProperty;
-import static org.ops4j.pax.exam.CoreOptions.workingDirectory;
 
-import java.io.File;
-import java.io.InputStream;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Hashtable;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-
-import javax.inject.Inject;
 
 import org.diskhost.api.Disk;
 import org.diskhost.api.buffers.RequestBuffers;
@@ -40,11 +28,7 @@ import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
-import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
-import org.osgi.framework.wiring.FrameworkWiring;
-import org.osgi.service.cm.ConfigurationAdmin;
-import org.osgi.util.tracker.ServiceTracker;
 
 /**
  * The decorator bundles (delay, striped, prwrap) in a real Felix framework with the host: chains built across
@@ -53,123 +37,19 @@ import org.osgi.util.tracker.ServiceTracker;
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
-public class DecoratorIT {
-    private static final String DISK_PID = "org.diskhost.disk";
+public class DecoratorIT extends HostTestSupport {
     private static final String DELAY_PID = "org.diskhost.delay";
-
-    @Inject
-    private BundleContext context;
-
-    @Inject
-    private ConfigurationAdmin configurationAdmin;
 
     @Configuration
     public Option[] config() throws Exception {
-        String bundles = System.getProperty("diskhost.bundles");
-        Path data = Files.createTempDirectory("diskhost-decor-it");
-        return options(
-                workingDirectory("target/paxexam-decor"),
-                systemProperty("diskhost.bundles").value(bundles),
-                frameworkProperty("diskhost.data").value(data.toString()),
-                frameworkProperty("diskhost.waitTimeout").value("20s"),
-                jar(bundles, "org.osgi.util.function"),
-                jar(bundles, "org.osgi.util.promise"),
-                jar(bundles, "org.osgi.service.component"),
-                jar(bundles, "org.apache.felix.scr"),
-                jar(bundles, "org.apache.felix.configadmin"),
-                jar(bundles, "diskhost-api"),
-                jar(bundles, "diskhost-backend-file"),
-                jar(bundles, "diskhost-backend-delay"),
-                jar(bundles, "diskhost-backend-striped"),
-                jar(bundles, "diskhost-backend-prwrap"),
-                jar(bundles, "diskhost-host-core"),
-                junitBundles());
-    }
-
-    private static Option jar(String directory, String name) {
-        return org.ops4j.pax.exam.CoreOptions.bundle(new File(directory, name + ".jar").toURI().toString());
-    }
-
-    private Bundle bundle(String symbolicName) {
-        for (Bundle b : context.getBundles()) {
-            if (symbolicName.equals(b.getSymbolicName())) {
-                return b;
-            }
-        }
-        throw new AssertionError("bundle " + symbolicName + " is not installed");
-    }
-
-    private Path dataDirectory() {
-        return Path.of(context.getProperty("diskhost.data"));
-    }
-
-    private void configure(String name, String specJson) throws Exception {
-        org.osgi.service.cm.Configuration c = configurationAdmin.getFactoryConfiguration(DISK_PID, name, "?");
-        Hashtable<String, Object> properties = new Hashtable<>();
-        properties.put("diskhost.name", name);
-        properties.put("diskhost.spec", specJson);
-        c.update(properties);
-    }
-
-    private Disk awaitDisk(String name) throws Exception {
-        ServiceTracker<Disk, Disk> tracker = new ServiceTracker<>(context,
-                context.createFilter("(&(objectClass=" + Disk.class.getName() + ")(diskhost.name=" + name + "))"),
-                null);
-        tracker.open();
-        try {
-            Disk disk = tracker.waitForService(30_000);
-            assertNotNull("disk '" + name + "' was not published within 30 s; host says:\n" + shell("disks"), disk);
-            return disk;
-        } finally {
-            tracker.close();
-        }
+        return hostOptions("decor", "diskhost-backend-file", "diskhost-backend-delay", "diskhost-backend-striped",
+                "diskhost-backend-prwrap");
     }
 
     private long serviceId(String name) throws Exception {
         ServiceReference<?>[] refs = context.getServiceReferences(Disk.class.getName(), "(diskhost.name=" + name + ")");
         assertNotNull(refs);
         return (Long) refs[0].getProperty("service.id");
-    }
-
-    /** Runs a diskhost shell command through its command service, as Gogo would. */
-    private String shell(String function, Object... args) throws Exception {
-        ServiceReference<?>[] refs = context.getServiceReferences((String) null,
-                "(&(osgi.command.scope=diskhost)(osgi.command.function=" + function + "))");
-        assertNotNull("a diskhost shell command " + function + " is registered", refs);
-        Object commands = context.getService(refs[0]);
-        for (var method : commands.getClass().getMethods()) {
-            if (method.getName().equals(function) && method.getParameterCount() == args.length) {
-                return (String) method.invoke(commands, args);
-            }
-        }
-        throw new AssertionError("no command " + function + "/" + args.length);
-    }
-
-    private String awaitShell(String expected, String function, Object... args) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        String out;
-        do {
-            out = shell(function, args);
-            if (out.contains(expected)) {
-                return out;
-            }
-            Thread.sleep(50);
-        } while (System.nanoTime() < deadline);
-        throw new AssertionError("expected \"" + expected + "\" in:\n" + out);
-    }
-
-    private static MemorySegment pattern(int length, int seed) {
-        MemorySegment s = Arena.ofAuto().allocate(length, 4096);
-        for (int i = 0; i < length; i++) {
-            s.set(ValueLayout.JAVA_BYTE, i, (byte) (i * 31 + seed + i / 4093));
-        }
-        return s;
-    }
-
-    private static byte[] read(Disk disk, long sector, int bytes) throws Exception {
-        MemorySegment into = Arena.ofAuto().allocate(bytes, 4096);
-        disk.readVectored(RequestBuffers.of(into, true), sector).get(30, TimeUnit.SECONDS);
-        return into.toArray(ValueLayout.JAVA_BYTE);
     }
 
     private static long millisToRead(Disk disk) throws Exception {
@@ -289,14 +169,7 @@ public class DecoratorIT {
                 shell("delay", "it-keep", "120ms", "0"));
         awaitShell("read_delay: 120ms", "inspect", "it-keep");
 
-        Bundle file = bundle("org.diskhost.backend.file");
-        try (InputStream in = Files.newInputStream(Path.of(System.getProperty("diskhost.bundles"),
-                "diskhost-backend-file.jar"))) {
-            file.update(in);
-        }
-        CountDownLatch refreshed = new CountDownLatch(1);
-        context.getBundle(0).adapt(FrameworkWiring.class).refreshBundles(List.of(file), e -> refreshed.countDown());
-        assertTrue(refreshed.await(30, TimeUnit.SECONDS));
+        updateFromBuild("org.diskhost.backend.file", "diskhost-backend-file");
         read(disk, 0, 512); // waits for the rebuilt chain if need be
         String rebuilt = awaitShell("state: READY", "inspect", "it-keep");
         assertTrue("the chain was rebuilt:\n" + rebuilt, !rebuilt.contains("chain_builds: 1\n"));

@@ -3,31 +3,17 @@ package org.diskhost.itests;
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotEquals;
-import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
-import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
-import static org.ops4j.pax.exam.CoreOptions.junitBundles;
-import static org.ops4j.pax.exam.CoreOptions.options;
-import static org.ops4j.pax.exam.CoreOptions.systemProperty;
-import static org.ops4j.pax.exam.CoreOptions.workingDirectory;
 
-import java.io.File;
-import java.io.InputStream;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Hashtable;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-
-import javax.inject.Inject;
 
 import org.diskhost.api.Disk;
 import org.diskhost.api.buffers.RequestBuffers;
@@ -40,11 +26,6 @@ import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
-import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceReference;
-import org.osgi.framework.wiring.FrameworkWiring;
-import org.osgi.service.cm.ConfigurationAdmin;
-import org.osgi.util.tracker.ServiceTracker;
 
 /**
  * The host in a real Felix framework: SCR, Configuration Admin, the API, the file backend and the host core, all
@@ -52,112 +33,10 @@ import org.osgi.util.tracker.ServiceTracker;
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
-public class HostIT {
-    private static final String FACTORY_PID = "org.diskhost.disk";
-
-    @Inject
-    private BundleContext context;
-
-    @Inject
-    private ConfigurationAdmin configurationAdmin;
-
+public class HostIT extends HostTestSupport {
     @Configuration
     public Option[] config() throws Exception {
-        String bundles = System.getProperty("diskhost.bundles");
-        Path data = Files.createTempDirectory("diskhost-it");
-        return options(
-                workingDirectory("target/paxexam"),
-                systemProperty("diskhost.bundles").value(bundles),
-                frameworkProperty("diskhost.data").value(data.toString()),
-                frameworkProperty("diskhost.waitTimeout").value("20s"),
-                jar(bundles, "org.osgi.util.function"),
-                jar(bundles, "org.osgi.util.promise"),
-                jar(bundles, "org.osgi.service.component"),
-                jar(bundles, "org.apache.felix.scr"),
-                jar(bundles, "org.apache.felix.configadmin"),
-                jar(bundles, "diskhost-api"),
-                jar(bundles, "diskhost-backend-file"),
-                jar(bundles, "diskhost-host-core"),
-                junitBundles());
-    }
-
-    private static Option jar(String directory, String name) {
-        return org.ops4j.pax.exam.CoreOptions.bundle(new File(directory, name + ".jar").toURI().toString());
-    }
-
-    private Bundle bundle(String symbolicName) {
-        for (Bundle b : context.getBundles()) {
-            if (symbolicName.equals(b.getSymbolicName())) {
-                return b;
-            }
-        }
-        throw new AssertionError("bundle " + symbolicName + " is not installed");
-    }
-
-    private Path dataDirectory() {
-        return Path.of(context.getProperty("diskhost.data"));
-    }
-
-    private void configure(String name, String specJson) throws Exception {
-        org.osgi.service.cm.Configuration c = configurationAdmin.getFactoryConfiguration(FACTORY_PID, name, "?");
-        Hashtable<String, Object> properties = new Hashtable<>();
-        properties.put("diskhost.name", name);
-        properties.put("diskhost.spec", specJson);
-        c.update(properties);
-    }
-
-    private Disk awaitDisk(String name) throws Exception {
-        ServiceTracker<Disk, Disk> tracker = new ServiceTracker<>(context,
-                context.createFilter("(&(objectClass=" + Disk.class.getName() + ")(diskhost.name=" + name + "))"),
-                null);
-        tracker.open();
-        try {
-            Disk disk = tracker.waitForService(30_000);
-            assertNotNull("disk '" + name + "' was not published within 30 s; host says:\n" + shell("disks"), disk);
-            return disk;
-        } finally {
-            tracker.close();
-        }
-    }
-
-    /** Runs a diskhost shell command through the command service, as Gogo would. */
-    private String shell(String function, Object... args) throws Exception {
-        ServiceReference<?>[] refs = context.getServiceReferences((String) null, "(osgi.command.scope=diskhost)");
-        assertNotNull("the diskhost shell commands are registered", refs);
-        Object commands = context.getService(refs[0]);
-        for (var method : commands.getClass().getMethods()) {
-            if (method.getName().equals(function) && method.getParameterCount() == args.length) {
-                return (String) method.invoke(commands, args);
-            }
-        }
-        throw new AssertionError("no command " + function + "/" + args.length);
-    }
-
-    private String awaitShell(String expected, String function, Object... args) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        String out;
-        do {
-            out = shell(function, args);
-            if (out.contains(expected)) {
-                return out;
-            }
-            Thread.sleep(100);
-        } while (System.nanoTime() < deadline);
-        throw new AssertionError("expected \"" + expected + "\" in:\n" + out);
-    }
-
-    private static MemorySegment pattern(int length, int seed) {
-        MemorySegment s = Arena.ofAuto().allocate(length, 4096);
-        for (int i = 0; i < length; i++) {
-            s.set(ValueLayout.JAVA_BYTE, i, (byte) (i * 31 + seed));
-        }
-        return s;
-    }
-
-    private static byte[] read(Disk disk, long sector, int bytes) {
-        MemorySegment into = Arena.ofAuto().allocate(bytes, 4096);
-        disk.readVectored(RequestBuffers.of(into, true), sector).join();
-        return into.toArray(ValueLayout.JAVA_BYTE);
+        return hostOptions("host", "diskhost-backend-file");
     }
 
     @Test
@@ -214,15 +93,8 @@ public class HostIT {
             }
         });
         Thread.sleep(200);
-        Bundle file = bundle("org.diskhost.backend.file");
         long before = done.get();
-        try (InputStream in = Files.newInputStream(Path.of(System.getProperty("diskhost.bundles"),
-                "diskhost-backend-file.jar"))) {
-            file.update(in);
-        }
-        CountDownLatch refreshed = new CountDownLatch(1);
-        context.getBundle(0).adapt(FrameworkWiring.class).refreshBundles(List.of(file), e -> refreshed.countDown());
-        assertTrue(refreshed.await(30, TimeUnit.SECONDS));
+        updateFromBuild("org.diskhost.backend.file", "diskhost-backend-file");
         Thread.sleep(500);
         stop.set(true);
         load.get(60, TimeUnit.SECONDS);
