@@ -26,6 +26,8 @@ import org.diskhost.api.UnmapBehavior;
 import org.diskhost.api.buffers.GuestMemory;
 import org.diskhost.api.buffers.PagedRange;
 import org.diskhost.api.buffers.RequestBuffers;
+import org.diskhost.api.resolve.ResolvedChain;
+import org.diskhost.api.resolve.StandaloneResolution;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -38,7 +40,8 @@ import org.junit.jupiter.api.Test;
  * <p>A backend test extends this class and implements {@link #openDisk()}; to run the suite in several shapes
  * (sector sizes, options), use {@code @Nested} subclasses. The disk must have at least
  * {@value #MIN_SECTORS} sectors; it need not be writable (the writing tests are then skipped, and read-only
- * refusal is checked instead). It is closed after each test.
+ * refusal is checked instead). It is closed after each test; a disk built through a resolution is returned as
+ * {@link #chainDisk chainDisk(chain)}, so that the whole chain is closed.
  */
 public abstract class DiskConformance {
     /** The smallest disk the suite works with. */
@@ -48,8 +51,19 @@ public abstract class DiskConformance {
 
     protected Disk disk;
 
+    private ResolvedChain chain;
+
     /** Opens a fresh disk of at least {@value #MIN_SECTORS} sectors for one test. */
     protected abstract Disk openDisk() throws Exception;
+
+    /**
+     * For {@link #openDisk()} of a disk resolved from a spec (by a {@link StandaloneResolution}): the chain's disk.
+     * After the test the suite closes the whole chain, the disks below the top one too.
+     */
+    protected final Disk chainDisk(ResolvedChain chain) {
+        this.chain = chain;
+        return chain.disk();
+    }
 
     @BeforeEach
     final void open() throws Exception {
@@ -60,7 +74,9 @@ public abstract class DiskConformance {
 
     @AfterEach
     final void close() {
-        if (disk != null) {
+        if (chain != null) {
+            chain.close();
+        } else if (disk != null) {
             disk.close();
         }
     }

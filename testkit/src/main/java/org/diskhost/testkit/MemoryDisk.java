@@ -5,6 +5,7 @@ import java.lang.foreign.MemorySegment;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.diskhost.api.Disk;
@@ -83,6 +84,14 @@ public final class MemoryDisk implements DiskIo {
             return this;
         }
 
+        /**
+         * Completes requests on a pool of four daemon threads that all such disks share (never on the caller), to
+         * exercise asynchronous callers without a pool of the test's own to shut down.
+         */
+        public Builder completeAsync() {
+            return completeOn(AsyncPool.EXECUTOR);
+        }
+
         public Builder diskId(DiskId diskId) {
             this.diskId = diskId;
             return this;
@@ -91,6 +100,12 @@ public final class MemoryDisk implements DiskIo {
         public MemoryDisk build() {
             return new MemoryDisk(this);
         }
+    }
+
+    /** The pool of {@link Builder#completeAsync()}, started on first use. */
+    private static final class AsyncPool {
+        static final Executor EXECUTOR = Executors.newFixedThreadPool(4, Thread.ofPlatform().daemon()
+                .name("memory-disk-", 0).factory());
     }
 
     /** The whole backing memory, for tests that inspect or plant content directly. */

@@ -5,23 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 import org.diskhost.api.Disk;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 
 /** The in-memory disk passes the suite it is used to test others with. */
 class MemoryDiskConformanceTest {
-    private static final ExecutorService ASYNC = Executors.newFixedThreadPool(4);
-
-    @AfterAll
-    static void shutdown() {
-        ASYNC.shutdownNow();
-    }
-
     @Nested
     class Sectors512 extends DiskConformance {
         @Override
@@ -34,7 +24,7 @@ class MemoryDiskConformanceTest {
     class Sectors4096Async extends DiskConformance {
         @Override
         protected Disk openDisk() {
-            return Disk.of(MemoryDisk.builder(4096, 64).completeOn(ASYNC).build());
+            return Disk.of(MemoryDisk.builder(4096, 64).completeAsync().build());
         }
     }
 

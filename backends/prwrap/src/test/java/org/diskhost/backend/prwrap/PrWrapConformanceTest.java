@@ -10,7 +10,6 @@ import org.diskhost.api.resolve.StandaloneResolution;
 import org.diskhost.backend.file.FileDiskResolver;
 import org.diskhost.testkit.DiskConformance;
 import org.diskhost.testkit.MemoryDisk;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,23 +18,13 @@ class PrWrapConformanceTest {
     @TempDir
     Path dir;
 
-    private ResolvedChain chain;
-
-    @AfterEach
-    void closeChain() {
-        if (chain != null) {
-            chain.close();
-        }
-    }
-
     private Disk overMemory(MemoryDisk memory) {
         return Disk.of(new ReservationDisk(Disk.of(memory), new EmulatedReservations()));
     }
 
-    private Disk overFile(Map<String, Object> file, boolean readOnly) {
-        StandaloneResolution resolution = StandaloneResolution.of(dir, new FileDiskResolver(), new PrWrapDiskResolver());
-        chain = resolution.resolve("conformance", Map.of("kind", "prwrap", "disk", file), readOnly).join();
-        return chain.disk();
+    private ResolvedChain overFile(Map<String, Object> file, boolean readOnly) {
+        return StandaloneResolution.of(dir, new FileDiskResolver(), new PrWrapDiskResolver())
+                .resolve("conformance", Map.of("kind", "prwrap", "disk", file), readOnly).join();
     }
 
     @Nested
@@ -66,7 +55,7 @@ class PrWrapConformanceTest {
     class File512 extends DiskConformance {
         @Override
         protected Disk openDisk() {
-            return overFile(Map.of("kind", "file", "path", "p512.img", "create", "1 MiB"), false);
+            return chainDisk(overFile(Map.of("kind", "file", "path", "p512.img", "create", "1 MiB"), false));
         }
     }
 
@@ -74,8 +63,8 @@ class PrWrapConformanceTest {
     class File4096Direct extends DiskConformance {
         @Override
         protected Disk openDisk() {
-            return overFile(Map.of("kind", "file", "path", "p4k.img", "create", "1 MiB", "sectorSize", 4096,
-                    "direct", true), false);
+            return chainDisk(overFile(Map.of("kind", "file", "path", "p4k.img", "create", "1 MiB", "sectorSize", 4096,
+                    "direct", true), false));
         }
     }
 
@@ -84,7 +73,7 @@ class PrWrapConformanceTest {
         @Override
         protected Disk openDisk() throws Exception {
             Files.write(dir.resolve("ro.img"), new byte[128 * 512]);
-            return overFile(Map.of("kind", "file", "path", "ro.img"), true);
+            return chainDisk(overFile(Map.of("kind", "file", "path", "ro.img"), true));
         }
     }
 }

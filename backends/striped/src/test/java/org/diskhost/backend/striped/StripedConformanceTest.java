@@ -6,8 +6,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 import org.diskhost.api.Disk;
 import org.diskhost.api.resolve.ResolvedChain;
@@ -15,31 +13,13 @@ import org.diskhost.api.resolve.StandaloneResolution;
 import org.diskhost.backend.file.FileDiskResolver;
 import org.diskhost.testkit.DiskConformance;
 import org.diskhost.testkit.MemoryDisk;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The shared conformance suite over striped disks of several shapes, of in-memory disks and of file disks. */
 class StripedConformanceTest {
-    private static final ExecutorService ASYNC = Executors.newFixedThreadPool(4);
-
     @TempDir
     Path dir;
-
-    private ResolvedChain chain;
-
-    @AfterAll
-    static void shutdown() {
-        ASYNC.shutdownNow();
-    }
-
-    @AfterEach
-    void closeChain() {
-        if (chain != null) {
-            chain.close();
-        }
-    }
 
     private static Disk overMemory(int members, long chunkBytes, MemoryDisk.Builder... builders) {
         List<Disk> disks = new ArrayList<>();
@@ -49,11 +29,9 @@ class StripedConformanceTest {
         return Disk.of(new StripedDisk(disks, StripeLayout.of(disks, chunkBytes, OptionalLong.empty())));
     }
 
-    private Disk overFiles(Map<String, Object> striped, boolean readOnly) {
-        StandaloneResolution resolution = StandaloneResolution.of(dir, new FileDiskResolver(),
-                new StripedDiskResolver());
-        chain = resolution.resolve("conformance", striped, readOnly).join();
-        return chain.disk();
+    private ResolvedChain overFiles(Map<String, Object> striped, boolean readOnly) {
+        return StandaloneResolution.of(dir, new FileDiskResolver(), new StripedDiskResolver())
+                .resolve("conformance", striped, readOnly).join();
     }
 
     private static Map<String, Object> file(String path, Object... more) {
@@ -86,7 +64,7 @@ class StripedConformanceTest {
     class ThreeMemoryOddChunksAsync extends DiskConformance {
         @Override
         protected Disk openDisk() {
-            return overMemory(3, 1536, MemoryDisk.builder(512, 90).completeOn(ASYNC));
+            return overMemory(3, 1536, MemoryDisk.builder(512, 90).completeAsync());
         }
     }
 
@@ -118,8 +96,8 @@ class StripedConformanceTest {
     class TwoFiles extends DiskConformance {
         @Override
         protected Disk openDisk() {
-            return overFiles(Map.of("kind", "striped", "chunkSize", "64 KiB",
-                    "members", List.of(file("a.img"), file("b.img"))), false);
+            return chainDisk(overFiles(Map.of("kind", "striped", "chunkSize", "64 KiB",
+                    "members", List.of(file("a.img"), file("b.img"))), false));
         }
     }
 
@@ -131,7 +109,7 @@ class StripedConformanceTest {
             for (int m = 0; m < 4; m++) {
                 members.add(file("d" + m + ".img", "sectorSize", 4096, "direct", true));
             }
-            return overFiles(Map.of("kind", "striped", "chunkSize", "8K", "members", members), false);
+            return chainDisk(overFiles(Map.of("kind", "striped", "chunkSize", "8K", "members", members), false));
         }
     }
 
@@ -141,9 +119,9 @@ class StripedConformanceTest {
         protected Disk openDisk() throws Exception {
             Files.write(dir.resolve("r0.img"), new byte[64 * 1024]);
             Files.write(dir.resolve("r1.img"), new byte[64 * 1024]);
-            return overFiles(Map.of("kind", "striped", "chunkSize", 4096, "members",
+            return chainDisk(overFiles(Map.of("kind", "striped", "chunkSize", 4096, "members",
                     List.of(Map.of("kind", "file", "path", "r0.img"), Map.of("kind", "file", "path", "r1.img"))),
-                    true);
+                    true));
         }
     }
 }
