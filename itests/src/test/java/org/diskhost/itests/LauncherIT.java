@@ -135,7 +135,8 @@ class LauncherIT {
         Path fioOut = dir.resolve("fio.txt");
         Process fio = new ProcessBuilder("fio", "--name=swap", "--ioengine=nbd", "--uri=" + uri,
                 "--rw=randwrite", "--bs=4k", "--size=16M", "--iodepth=8", "--rate_iops=1000", "--verify=crc32c",
-                "--verify_fatal=1").redirectErrorStream(true).redirectOutput(fioOut.toFile()).start();
+                "--verify_fatal=1").directory(dir.toFile()).redirectErrorStream(true).redirectOutput(fioOut.toFile())
+                .start();
         Thread.sleep(1500);
         Files.createDirectories(dir.resolve("deploy"));
         Files.copy(DIST.resolve("bundle/diskhost-backend-file.jar"), dir.resolve("deploy/file-backend.jar"),

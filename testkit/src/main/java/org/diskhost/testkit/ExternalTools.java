@@ -39,12 +39,16 @@ public final class ExternalTools {
         assumeTrue(present, tool + " is not installed");
     }
 
-    /** Runs a command (output to files, so that a hung tool can be killed cleanly) for at most two minutes. */
+    /**
+     * Runs a command in {@code dir} (where tools such as fio leave their state files), with its output in files (so
+     * that a hung tool can be killed cleanly), for at most two minutes.
+     */
     public static Result run(Path dir, String... command) throws IOException, InterruptedException {
         require(command[0]);
         Path out = Files.createTempFile(dir, "out", ".txt");
         Path err = Files.createTempFile(dir, "err", ".txt");
-        Process p = new ProcessBuilder(new ArrayList<>(List.of(command))).redirectOutput(out.toFile())
+        Process p = new ProcessBuilder(new ArrayList<>(List.of(command))).directory(dir.toFile())
+                .redirectOutput(out.toFile())
                 .redirectError(err.toFile()).start();
         if (!p.waitFor(120, TimeUnit.SECONDS)) {
             p.destroyForcibly();
