@@ -8,12 +8,14 @@ import org.diskhost.api.buffers.GuestMemory;
 /**
  * Native memory that holds a write's ciphertext until the disk below has written it. Buffers of up to
  * {@link #SLOT_BYTES} are pooled, so the usual request allocates nothing; a larger one gets memory of its own, which
- * the garbage collector frees. Memory is page-aligned, so a file disk with O_DIRECT can use it as it is.
+ * the garbage collector frees. The pool keeps at most {@value #POOLED} buffers (4 MiB), as many as writes were ever in
+ * flight at once. Memory is page-aligned, so a file disk with O_DIRECT can use it as it is.
  */
 final class StagingBuffers {
     /** The size of a pooled buffer: covers the usual request sizes. */
     static final long SLOT_BYTES = 128 * 1024;
-    private static final int POOLED = 16;
+    /** Enough for the queue depths of NBD and NVMe frontends; more concurrent writes allocate. */
+    private static final int POOLED = 32;
 
     private final SlotPool<MemorySegment> pool = new SlotPool<>(POOLED);
 

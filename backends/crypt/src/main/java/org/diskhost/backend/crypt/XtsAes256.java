@@ -28,8 +28,6 @@ public final class XtsAes256 {
     private static final String AES_ECB = "AES/ECB/NoPadding";
     /** Tweak arithmetic is on the little-endian 128-bit integer, whatever the platform's order. */
     private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    /** Plain XOR does not care about byte order: native order is the fastest. */
-    private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG_UNALIGNED;
     /** The low byte of x^128 + x^7 + x^2 + x + 1, folded back in when a doubling carries out of bit 127. */
     private static final long GF_FEEDBACK = 0x87;
 
@@ -102,14 +100,13 @@ public final class XtsAes256 {
         private final Cipher tweakEncrypt;
         private final int chunkBytes = Math.max(unitBytes, CHUNK_BYTES - CHUNK_BYTES % unitBytes);
         /** Heap arrays: the JDK's ciphers work on arrays directly but copy direct buffers through temporary ones. */
-        private final byte[] tweaksArray = new byte[chunkBytes];
-        private final byte[] whitenedArray = new byte[chunkBytes];
-        private final byte[] cipheredArray = new byte[chunkBytes];
+        private final byte[] tweaks = new byte[chunkBytes];
+        private final byte[] whitened = new byte[chunkBytes];
+        private final byte[] ciphered = new byte[chunkBytes];
         private final byte[] unitNumbersArray = new byte[chunkBytes / unitBytes * BLOCK];
         private final byte[] firstTweaksArray = new byte[unitNumbersArray.length];
-        private final MemorySegment tweaks = MemorySegment.ofArray(tweaksArray);
-        private final MemorySegment whitened = MemorySegment.ofArray(whitenedArray);
-        private final MemorySegment ciphered = MemorySegment.ofArray(cipheredArray);
+        /** Views for the tweak arithmetic's 64-bit little-endian reads and writes. */
+        private final MemorySegment tweakWords = MemorySegment.ofArray(tweaks);
         private final MemorySegment unitNumbers = MemorySegment.ofArray(unitNumbersArray);
         private final MemorySegment firstTweaks = MemorySegment.ofArray(firstTweaksArray);
         private final SegmentStream source = new SegmentStream();
@@ -140,7 +137,7 @@ public final class XtsAes256 {
                     // C = E(P ^ T) ^ T and P = D(C ^ T) ^ T, one chunk at a time; the chunk is read entirely before
                     // it is written, so from and to may be the same memory.
                     source.xorInto(whitened, tweaks, bytes);
-                    (encrypt ? dataEncrypt : dataDecrypt).update(whitenedArray, 0, bytes, cipheredArray, 0);
+                    (encrypt ? dataEncrypt : dataDecrypt).update(whitened, 0, bytes, ciphered, 0);
                     sink.xorFrom(ciphered, tweaks, bytes);
                     done += bytes;
                     unit += units;
@@ -168,8 +165,8 @@ public final class XtsAes256 {
                 long lo = firstTweaks.get(LE_LONG, (long) u * BLOCK);
                 long hi = firstTweaks.get(LE_LONG, (long) u * BLOCK + 8);
                 for (int b = 0; b < blocksPerUnit; b++) {
-                    tweaks.set(LE_LONG, at, lo);
-                    tweaks.set(LE_LONG, at + 8, hi);
+                    tweakWords.set(LE_LONG, at, lo);
+                    tweakWords.set(LE_LONG, at + 8, hi);
                     at += BLOCK;
                     // Multiply by alpha: shift the 128-bit little-endian integer left by one and reduce.
                     long carry = hi >> 63; // all ones when bit 127 is set
@@ -180,7 +177,11 @@ public final class XtsAes256 {
         }
     }
 
-    /** A list of segments read or written front to back as one stream of bytes. */
+    /**
+     * A list of segments read or written front to back as one stream of bytes. Guest memory is only ever copied
+     * ({@code MemorySegment.copy}, an intrinsic for heap and native memory alike); the XOR runs on heap arrays, where
+     * the JIT vectorizes it, and never sees whether the guest's memory is heap or native.
+     */
     private static final class SegmentStream {
         private List<MemorySegment> segments;
         private int index;
@@ -192,31 +193,35 @@ public final class XtsAes256 {
             this.offset = 0;
         }
 
-        /** Reads the next {@code length} bytes, XORed with {@code tweaks}, into {@code into}. */
-        void xorInto(MemorySegment into, MemorySegment tweaks, int length) {
+        /** Reads the next {@code length} bytes into {@code into}, XORed with {@code tweaks}. */
+        void xorInto(byte[] into, byte[] tweaks, int length) {
+            MemorySegment target = MemorySegment.ofArray(into);
             for (int done = 0; done < length; ) {
                 MemorySegment segment = current();
                 int take = (int) Math.min(segment.byteSize() - offset, length - done);
-                xor(segment, offset, tweaks, done, into, done, take);
-                advance(take);
+                MemorySegment.copy(segment, offset, target, done, take);
+                offset += take;
                 done += take;
             }
+            xor(into, tweaks, length);
         }
 
-        /** Writes {@code length} bytes of {@code from}, XORed with {@code tweaks}, as the next bytes. */
-        void xorFrom(MemorySegment from, MemorySegment tweaks, int length) {
+        /** Writes the first {@code length} bytes of {@code from}, XORed with {@code tweaks}, as the next bytes. */
+        void xorFrom(byte[] from, byte[] tweaks, int length) {
+            xor(from, tweaks, length); // from is scratch: XOR it in place
+            MemorySegment source = MemorySegment.ofArray(from);
             for (int done = 0; done < length; ) {
                 MemorySegment segment = current();
                 int take = (int) Math.min(segment.byteSize() - offset, length - done);
-                xor(from, done, tweaks, done, segment, offset, take);
-                advance(take);
+                MemorySegment.copy(source, done, segment, offset, take);
+                offset += take;
                 done += take;
             }
         }
 
         private MemorySegment current() {
             MemorySegment segment = segments.get(index);
-            while (offset == segment.byteSize()) { // skip empty segments
+            while (offset == segment.byteSize()) { // the current segment is used up, or empty
                 index++;
                 offset = 0;
                 segment = segments.get(index);
@@ -224,19 +229,10 @@ public final class XtsAes256 {
             return segment;
         }
 
-        private void advance(int bytes) {
-            offset += bytes;
-        }
-
-        private static void xor(MemorySegment a, long aOffset, MemorySegment b, long bOffset, MemorySegment into,
-                long intoOffset, int length) {
-            int i = 0;
-            for (; i <= length - 8; i += 8) {
-                into.set(LONG, intoOffset + i, a.get(LONG, aOffset + i) ^ b.get(LONG, bOffset + i));
-            }
-            for (; i < length; i++) {
-                into.set(ValueLayout.JAVA_BYTE, intoOffset + i,
-                        (byte) (a.get(ValueLayout.JAVA_BYTE, aOffset + i) ^ b.get(ValueLayout.JAVA_BYTE, bOffset + i)));
+        /** {@code data ^= tweaks}, byte by byte: a loop the JIT turns into vector instructions. */
+        private static void xor(byte[] data, byte[] tweaks, int length) {
+            for (int i = 0; i < length; i++) {
+                data[i] ^= tweaks[i];
             }
         }
     }
