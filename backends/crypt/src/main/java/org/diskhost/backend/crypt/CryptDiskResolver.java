@@ -34,9 +34,6 @@ public final class CryptDiskResolver implements DiskResolver {
     static final String KEY = "key";
     static final String KEY_FILE = "keyFile";
 
-    /** A key file larger than this is certainly not a key: do not read it whole. */
-    private static final long KEY_FILE_LIMIT = 4096;
-
     @Override
     public String kind() {
         return KIND;
@@ -70,8 +67,8 @@ public final class CryptDiskResolver implements DiskResolver {
         if (inline == file) {
             throw settings.invalid(inline ? KEY_FILE : KEY, inline
                     ? "give either 'key' or 'keyFile', not both"
-                    : "missing: kind 'crypt' needs 'key' (" + 2 * XtsKey.BYTES + " hex digits) or 'keyFile' (a file of "
-                            + XtsKey.BYTES + " raw bytes)");
+                    : "missing: kind 'crypt' needs 'key' (" + 2 * XtsKey.BYTES + " hex digits) or 'keyFile' "
+                            + "(a file of " + XtsKey.BYTES + " raw bytes)");
         }
         byte[] bytes = inline ? settings.optionalHex(KEY).orElseThrow() : readKeyFile(settings);
         try {
@@ -86,10 +83,10 @@ public final class CryptDiskResolver implements DiskResolver {
     private static byte[] readKeyFile(Settings settings) {
         Path path = settings.path(KEY_FILE);
         try {
-            long size = Files.size(path);
-            if (size > KEY_FILE_LIMIT) {
-                throw settings.invalid(KEY_FILE, "must be " + XtsKey.BYTES + " bytes (the data key, then the tweak key), "
-                        + "got " + size + " bytes in " + path);
+            long size = Files.size(path); // checked first: a file of another size is no key, however large it is
+            if (size != XtsKey.BYTES) {
+                throw settings.invalid(KEY_FILE, "must be " + XtsKey.BYTES + " bytes (the data key, then the tweak "
+                        + "key), got " + size + " bytes in " + path);
             }
             return Files.readAllBytes(path);
         } catch (NoSuchFileException e) {

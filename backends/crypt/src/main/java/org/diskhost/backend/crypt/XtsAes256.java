@@ -11,9 +11,10 @@ import javax.crypto.Cipher;
 /**
  * XTS-AES-256 as IEEE 1619 defines it, for data units that are whole AES blocks (no ciphertext stealing).
  *
- * <p>The key ({@link XtsKey}) is two AES-256 keys: the data key and the tweak key. Data unit {@code n} is enciphered under the tweak {@code n} as a 128-bit little-endian integer, so with one data unit
- * per disk sector and {@code n} the sector number this is dm-crypt's {@code aes-xts-plain64} (with
- * {@code iv_large_sectors} for sectors above 512 bytes).
+ * <p>The key ({@link XtsKey}) is two AES-256 keys: the data key and the tweak key. Data unit {@code n} is enciphered
+ * under the tweak {@code n} as a 128-bit little-endian integer, so with one data unit per disk sector and {@code n}
+ * the sector number this is dm-crypt's {@code aes-xts-plain64} (with {@code iv_large_sectors} for sectors above 512
+ * bytes).
  *
  * <p>Thread-safe. Each call borrows an engine (its ciphers and scratch memory) from a small pool, so concurrent
  * callers never share cipher state and steady-state calls allocate nothing. The AES work is the JDK's
@@ -27,7 +28,8 @@ public final class XtsAes256 {
     private static final int BLOCK = 16;
     private static final String AES_ECB = "AES/ECB/NoPadding";
     /** Tweak arithmetic is on the little-endian 128-bit integer, whatever the platform's order. */
-    private static final ValueLayout.OfLong LE_LONG = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong LE_LONG =
+            ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** The low byte of x^128 + x^7 + x^2 + x + 1, folded back in when a doubling carries out of bit 127. */
     private static final long GF_FEEDBACK = 0x87;
 
@@ -99,14 +101,18 @@ public final class XtsAes256 {
         private final Cipher dataDecrypt;
         private final Cipher tweakEncrypt;
         private final int chunkBytes = Math.max(unitBytes, CHUNK_BYTES - CHUNK_BYTES % unitBytes);
-        /** Heap arrays: the JDK's ciphers work on arrays directly but copy direct buffers through temporary ones. */
+        /**
+         * Heap arrays: the JDK's ciphers work on arrays directly but copy direct buffers through temporary ones, and
+         * the JIT vectorizes the XOR of two arrays. The segment views serve copies and 64-bit tweak arithmetic.
+         */
         private final byte[] tweaks = new byte[chunkBytes];
         private final byte[] whitened = new byte[chunkBytes];
         private final byte[] ciphered = new byte[chunkBytes];
         private final byte[] unitNumbersArray = new byte[chunkBytes / unitBytes * BLOCK];
         private final byte[] firstTweaksArray = new byte[unitNumbersArray.length];
-        /** Views for the tweak arithmetic's 64-bit little-endian reads and writes. */
         private final MemorySegment tweakWords = MemorySegment.ofArray(tweaks);
+        private final MemorySegment whitenedView = MemorySegment.ofArray(whitened);
+        private final MemorySegment cipheredView = MemorySegment.ofArray(ciphered);
         private final MemorySegment unitNumbers = MemorySegment.ofArray(unitNumbersArray);
         private final MemorySegment firstTweaks = MemorySegment.ofArray(firstTweaksArray);
         private final SegmentStream source = new SegmentStream();
@@ -136,9 +142,11 @@ public final class XtsAes256 {
                     computeTweaks(unit, units);
                     // C = E(P ^ T) ^ T and P = D(C ^ T) ^ T, one chunk at a time; the chunk is read entirely before
                     // it is written, so from and to may be the same memory.
-                    source.xorInto(whitened, tweaks, bytes);
+                    source.copyTo(whitenedView, bytes);
+                    xor(whitened, tweaks, bytes);
                     (encrypt ? dataEncrypt : dataDecrypt).update(whitened, 0, bytes, ciphered, 0);
-                    sink.xorFrom(ciphered, tweaks, bytes);
+                    xor(ciphered, tweaks, bytes);
+                    sink.copyFrom(cipheredView, bytes);
                     done += bytes;
                     unit += units;
                 }
@@ -177,10 +185,17 @@ public final class XtsAes256 {
         }
     }
 
+    /** {@code data ^= tweaks}, byte by byte: a loop over two arrays, which the JIT turns into vector instructions. */
+    private static void xor(byte[] data, byte[] tweaks, int length) {
+        for (int i = 0; i < length; i++) {
+            data[i] ^= tweaks[i];
+        }
+    }
+
     /**
-     * A list of segments read or written front to back as one stream of bytes. Guest memory is only ever copied
-     * ({@code MemorySegment.copy}, an intrinsic for heap and native memory alike); the XOR runs on heap arrays, where
-     * the JIT vectorizes it, and never sees whether the guest's memory is heap or native.
+     * A list of segments read or written front to back as one stream of bytes. It only copies
+     * ({@code MemorySegment.copy}, an intrinsic for heap and native memory alike), so no type-profiled loop ever runs
+     * over guest memory, whichever kind it is.
      */
     private static final class SegmentStream {
         private List<MemorySegment> segments;
@@ -193,9 +208,8 @@ public final class XtsAes256 {
             this.offset = 0;
         }
 
-        /** Reads the next {@code length} bytes into {@code into}, XORed with {@code tweaks}. */
-        void xorInto(byte[] into, byte[] tweaks, int length) {
-            MemorySegment target = MemorySegment.ofArray(into);
+        /** Copies the next {@code length} bytes of the stream to the start of {@code target}. */
+        void copyTo(MemorySegment target, int length) {
             for (int done = 0; done < length; ) {
                 MemorySegment segment = current();
                 int take = (int) Math.min(segment.byteSize() - offset, length - done);
@@ -203,13 +217,10 @@ public final class XtsAes256 {
                 offset += take;
                 done += take;
             }
-            xor(into, tweaks, length);
         }
 
-        /** Writes the first {@code length} bytes of {@code from}, XORed with {@code tweaks}, as the next bytes. */
-        void xorFrom(byte[] from, byte[] tweaks, int length) {
-            xor(from, tweaks, length); // from is scratch: XOR it in place
-            MemorySegment source = MemorySegment.ofArray(from);
+        /** Copies the first {@code length} bytes of {@code source} into the stream as its next bytes. */
+        void copyFrom(MemorySegment source, int length) {
             for (int done = 0; done < length; ) {
                 MemorySegment segment = current();
                 int take = (int) Math.min(segment.byteSize() - offset, length - done);
@@ -227,13 +238,6 @@ public final class XtsAes256 {
                 segment = segments.get(index);
             }
             return segment;
-        }
-
-        /** {@code data ^= tweaks}, byte by byte: a loop the JIT turns into vector instructions. */
-        private static void xor(byte[] data, byte[] tweaks, int length) {
-            for (int i = 0; i < length; i++) {
-                data[i] ^= tweaks[i];
-            }
         }
     }
 }

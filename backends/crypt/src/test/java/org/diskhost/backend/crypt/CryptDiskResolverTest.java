@@ -27,6 +27,7 @@ import java.util.logging.SimpleFormatter;
 
 import org.diskhost.api.Disk;
 import org.diskhost.api.DiskError;
+import org.diskhost.api.buffers.RequestBuffers;
 import org.diskhost.api.inspect.InspectTree;
 import org.diskhost.api.resolve.ResolveError;
 import org.diskhost.api.resolve.ResolveException;
@@ -90,8 +91,7 @@ class CryptDiskResolverTest {
             assertTrue(chain.disk().isReadOnly());
             assertTrue(disks.memory.last().isReadOnly(), "the disk below is opened read-only too");
             DiskAssertions.failsWith(DiskError.ReadOnly.class,
-                    chain.disk().writeVectored(org.diskhost.api.buffers.RequestBuffers.of(DiskAssertions.allocate(512),
-                            false), 0, false));
+                    chain.disk().writeVectored(RequestBuffers.of(DiskAssertions.allocate(512), false), 0, false));
         }
     }
 
@@ -105,9 +105,13 @@ class CryptDiskResolverTest {
         assertEquals("disk 'test', kind 'crypt', setting 'key': must be 64 bytes (the data key, then the tweak key), "
                 + "got 32 bytes", parseError(disks, spec("key", halfKey)).message());
         assertEquals("disk 'test', kind 'crypt', setting 'key': the data key and the tweak key (the two 32-byte "
-                + "halves) must differ", parseError(disks, spec("key", HexFormat.of().formatHex(sameHalves))).message());
+                + "halves) must differ",
+                parseError(disks, spec("key", HexFormat.of().formatHex(sameHalves))).message());
         assertEquals("disk 'test', kind 'crypt', setting 'key': must be hex digits",
                 parseError(disks, spec("key", "zz" + CryptDisks.KEY_HEX.substring(2))).message());
+        // A key of digits only, written without quotes, is a JSON number: refused without showing it.
+        assertEquals("disk 'test', kind 'crypt', setting 'key': must be a string of hex digits",
+                parseError(disks, spec("key", new java.math.BigInteger("1234567890".repeat(12)))).message());
         assertEquals("disk 'test', kind 'crypt', setting 'keyFile': give either 'key' or 'keyFile', not both",
                 parseError(disks, spec("key", CryptDisks.KEY_HEX, "keyFile", "disk.key")).message());
         assertEquals("disk 'test', kind 'crypt', setting 'key': missing: kind 'crypt' needs 'key' (128 hex digits) "
@@ -117,10 +121,10 @@ class CryptDiskResolverTest {
                 parseError(disks, spec("keyFile", "disk.key")).message());
         keyFile(Arrays.copyOf(CryptDisks.KEY, 65));
         assertEquals("disk 'test', kind 'crypt', setting 'keyFile': must be 64 bytes (the data key, then the tweak "
-                + "key), got 65 bytes", parseError(disks, spec("keyFile", "disk.key")).message());
+                + "key), got 65 bytes in " + dir.resolve("disk.key"), parseError(disks, spec("keyFile", "disk.key"))
+                .message());
         keyFile(new byte[1 << 20]);
-        assertTrue(parseError(disks, spec("keyFile", "disk.key")).message()
-                .startsWith("disk 'test', kind 'crypt', setting 'keyFile': must be 64 bytes"));
+        assertTrue(parseError(disks, spec("keyFile", "disk.key")).message().contains("got 1048576 bytes"));
         keyFile(sameHalves);
         assertEquals("keyFile", parseError(disks, spec("keyFile", "disk.key")).setting());
 

@@ -106,7 +106,8 @@ class CryptDiskTest {
         // Scattered guest pages, entered mid-page: the whole of guest memory is unchanged.
         GuestMemory guest = GuestMemory.of(pattern(16L * GuestMemory.PAGE_SIZE, 4));
         MemorySegment guestBefore = allocate(guest.size()).copyFrom(guest.segment());
-        RequestBuffers scattered = new RequestBuffers(guest, PagedRange.of(new long[] {9, 2, 5}, 1028, 4 * 512), false);
+        PagedRange pages = PagedRange.of(new long[] {9, 2, 5}, 1028, 4 * 512);
+        RequestBuffers scattered = new RequestBuffers(guest, pages, false);
         succeeds(disk.writeVectored(scattered, 40, false));
         assertSameBytes(guestBefore, guest.segment(), "guest memory after the write");
         assertSameBytes(MemorySegment.ofArray(scattered.reader().readAll()), read(disk, 40, 4), "scattered round trip");
@@ -128,7 +129,8 @@ class CryptDiskTest {
         MemoryDisk memory = MemoryDisk.of(512, 64);
         Disk disk = crypt(memory);
         long before = memory.requests();
-        failsWith(DiskError.IllegalBlock.class, disk.writeVectored(RequestBuffers.of(allocate(1024), false), 63, false));
+        RequestBuffers twoSectors = RequestBuffers.of(allocate(1024), false);
+        failsWith(DiskError.IllegalBlock.class, disk.writeVectored(twoSectors, 63, false)); // the last and one more
         assertEquals(before, memory.requests());
     }
 
