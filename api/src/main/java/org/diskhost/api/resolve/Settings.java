@@ -209,15 +209,20 @@ public final class Settings {
         };
     }
 
-    /** Bytes given as hex digits. The value never appears in an error message. */
+    /** Bytes given as hex digits. The value never appears in an error message, whatever its type. */
     public Optional<byte[]> optionalHex(String name) {
-        return optionalString(name).map(s -> {
-            try {
-                return HexFormat.of().parseHex(s.replace(" ", ""));
-            } catch (IllegalArgumentException e) {
-                throw invalid(name, "must be hex digits");
-            }
-        });
+        Object v = values.get(name);
+        if (v == null) {
+            return Optional.empty();
+        }
+        if (!(v instanceof String s)) { // not optionalString: its message would show the value
+            throw invalid(name, "must be a string of hex digits");
+        }
+        try {
+            return Optional.of(HexFormat.of().parseHex(s.replace(" ", "")));
+        } catch (IllegalArgumentException e) {
+            throw invalid(name, "must be hex digits");
+        }
     }
 
     /** A required nested disk. */

@@ -81,9 +81,11 @@ class SettingsTest {
 
     @Test
     void hexNeverEchoesTheValue() {
-        Settings s = Settings.of("d", "crypt", Map.of("key", "secretzz"), BASE);
+        Settings s = Settings.of("d", "crypt", Map.of("key", "secretzz", "number", 1234567890123456789L), BASE);
         ResolveError.ParseError error = parseError(() -> s.optionalHex("key"));
         assertFalse(error.message().contains("secret"), error.message());
+        ResolveError.ParseError notAString = parseError(() -> s.optionalHex("number"));
+        assertEquals("must be a string of hex digits", notAString.problem());
     }
 
     /** The host compares specs to tell a real configuration change from a repeated delivery. */
