@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
 import org.diskhost.api.Disk;
+import org.diskhost.api.layer.UnattachedLayer;
 
 /**
  * A disk resolved from its spec, with everything nested in it: the context its resolvers see, the kinds and the
@@ -20,14 +21,18 @@ import org.diskhost.api.Disk;
 public final class ResolvedChain implements AutoCloseable {
     private final String diskName;
     private final Function<String, DiskResolver> lookup;
+    private final Function<String, LayerResolver> layerLookup;
     private final List<Disk> owned = new ArrayList<>();
     private final Set<String> kinds = new LinkedHashSet<>();
-    private final Map<DiskResolver, Boolean> resolvers = new IdentityHashMap<>();
+    /** Every disk and layer resolver the chain used, by identity. */
+    private final Map<Object, Boolean> resolvers = new IdentityHashMap<>();
     private Disk top;
 
-    private ResolvedChain(String diskName, Function<String, DiskResolver> lookup) {
+    private ResolvedChain(String diskName, Function<String, DiskResolver> lookup,
+            Function<String, LayerResolver> layerLookup) {
         this.diskName = diskName;
         this.lookup = lookup;
+        this.layerLookup = layerLookup;
     }
 
     /**
@@ -38,7 +43,18 @@ public final class ResolvedChain implements AutoCloseable {
      */
     public static CompletableFuture<ResolvedChain> resolve(String diskName, DiskSpec spec, boolean readOnly,
             Function<String, DiskResolver> lookup) {
-        ResolvedChain chain = new ResolvedChain(diskName, lookup);
+        return resolve(diskName, spec, readOnly, lookup, kind -> null);
+    }
+
+    /**
+     * Resolves {@code spec} and everything nested in it, layers included: {@code layerLookup} finds the resolver of
+     * a layer kind (null for an unknown one).
+     *
+     * @since 1.1
+     */
+    public static CompletableFuture<ResolvedChain> resolve(String diskName, DiskSpec spec, boolean readOnly,
+            Function<String, DiskResolver> lookup, Function<String, LayerResolver> layerLookup) {
+        ResolvedChain chain = new ResolvedChain(diskName, lookup, layerLookup);
         return chain.resolveNested(spec, readOnly).handle((disk, failure) -> {
             if (failure != null) {
                 chain.close();
@@ -58,13 +74,22 @@ public final class ResolvedChain implements AutoCloseable {
         return diskName;
     }
 
-    /** The kinds in the chain, top first. */
+    /** The kinds in the chain, top first; layer kinds among them. */
     public synchronized Set<String> kinds() {
         return Collections.unmodifiableSet(new LinkedHashSet<>(kinds));
     }
 
     /** Whether {@code resolver} (this very instance) built part of the chain. */
     public synchronized boolean uses(DiskResolver resolver) {
+        return resolvers.containsKey(resolver);
+    }
+
+    /**
+     * Whether {@code resolver} (this very instance) built a layer of the chain.
+     *
+     * @since 1.1
+     */
+    public synchronized boolean uses(LayerResolver resolver) {
         return resolvers.containsKey(resolver);
     }
 
@@ -90,6 +115,23 @@ public final class ResolvedChain implements AutoCloseable {
             }
             return disk;
         });
+    }
+
+    private CompletableFuture<UnattachedLayer> resolveLayer(DiskSpec spec, boolean readOnly) {
+        LayerResolver resolver = layerLookup.apply(spec.kind());
+        if (resolver == null) {
+            return CompletableFuture.failedFuture(
+                    new ResolveException(new ResolveError.NoResolver(diskName, spec.kind())));
+        }
+        synchronized (this) {
+            kinds.add(spec.kind());
+            resolvers.put(resolver, Boolean.TRUE);
+        }
+        try {
+            return resolver.resolve(spec, new Context(readOnly));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     /** Closes every disk of the chain, top first (a decorator before the disk below it). */
@@ -126,6 +168,11 @@ public final class ResolvedChain implements AutoCloseable {
         @Override
         public CompletableFuture<Disk> resolve(DiskSpec nested, boolean readOnly) {
             return resolveNested(nested, readOnly || this.readOnly);
+        }
+
+        @Override
+        public CompletableFuture<UnattachedLayer> resolveLayer(DiskSpec layer, boolean readOnly) {
+            return ResolvedChain.this.resolveLayer(layer, readOnly);
         }
     }
 }
