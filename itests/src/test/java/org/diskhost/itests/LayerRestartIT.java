@@ -1,10 +1,8 @@
 package org.diskhost.itests;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +18,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
-import org.osgi.framework.ServiceReference;
 import org.osgi.framework.launch.Framework;
 import org.osgi.framework.launch.FrameworkFactory;
 
@@ -65,36 +62,13 @@ class LayerRestartIT {
         framework.waitForStop(30_000);
     }
 
-    /** Runs a diskhost shell command through its command service (by reflection: the framework has its own API). */
     private static String shell(BundleContext context, String function, Object... args) throws Exception {
-        // All references: the framework's own class space differs from the test's.
-        ServiceReference<?>[] refs = context.getAllServiceReferences(null,
-                "(&(osgi.command.scope=diskhost)(osgi.command.function=" + function + "))");
-        assertNotNull(refs, "the diskhost commands are registered");
-        Object commands = context.getService(refs[0]);
-        for (Method method : commands.getClass().getMethods()) {
-            if (method.getName().equals(function) && method.getParameterCount() == args.length) {
-                return (String) method.invoke(commands, args);
-            }
-        }
-        throw new AssertionError("no command " + function);
+        return ShellCommands.run(context, function, args);
     }
 
     private static void awaitReady(BundleContext context, String disk) throws Exception {
-        long deadline = System.currentTimeMillis() + 30_000;
-        String disks = "(no diskhost commands)";
-        while (System.currentTimeMillis() < deadline) {
-            ServiceReference<?>[] refs = context.getAllServiceReferences(null,
-                    "(&(osgi.command.scope=diskhost)(osgi.command.function=disks))");
-            if (refs != null) {
-                disks = shell(context, "disks");
-                if (disks.lines().anyMatch(l -> l.startsWith(disk + " ") && l.contains("READY"))) {
-                    return;
-                }
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("disk '" + disk + "' is not ready:\n" + disks);
+        String ready = ShellCommands.await(context, "READY", "disks");
+        assertTrue(ready.lines().anyMatch(l -> l.startsWith(disk + " ") && l.contains("READY")), ready);
     }
 
     @Test

@@ -34,7 +34,6 @@ import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceReference;
 import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.util.tracker.ServiceTracker;
 
@@ -105,31 +104,12 @@ public class LayeredIT {
         }
     }
 
-    /** Runs a diskhost shell command through its command service, as Gogo would. */
     private String shell(String function, Object... args) throws Exception {
-        ServiceReference<?>[] refs = context.getServiceReferences((String) null,
-                "(&(osgi.command.scope=diskhost)(osgi.command.function=" + function + "))");
-        assertNotNull("a diskhost shell command " + function + " is registered", refs);
-        Object commands = context.getService(refs[0]);
-        for (var method : commands.getClass().getMethods()) {
-            if (method.getName().equals(function) && method.getParameterCount() == args.length) {
-                return (String) method.invoke(commands, args);
-            }
-        }
-        throw new AssertionError("no command " + function + "/" + args.length);
+        return ShellCommands.run(context, function, args);
     }
 
     private String awaitShell(String expected, String function, Object... args) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        String out;
-        do {
-            out = shell(function, args);
-            if (out.contains(expected)) {
-                return out;
-            }
-            Thread.sleep(50);
-        } while (System.nanoTime() < deadline);
-        throw new AssertionError("expected \"" + expected + "\" in:\n" + out);
+        return ShellCommands.await(context, expected, function, args);
     }
 
     private static byte[] read(Disk disk, long sector, int bytes) throws Exception {

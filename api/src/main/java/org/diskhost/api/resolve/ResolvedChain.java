@@ -94,41 +94,31 @@ public final class ResolvedChain implements AutoCloseable {
     }
 
     private CompletableFuture<Disk> resolveNested(DiskSpec spec, boolean readOnly) {
-        DiskResolver resolver = lookup.apply(spec.kind());
-        if (resolver == null) {
-            return CompletableFuture.failedFuture(
-                    new ResolveException(new ResolveError.NoResolver(diskName, spec.kind())));
-        }
-        synchronized (this) {
-            kinds.add(spec.kind());
-            resolvers.put(resolver, Boolean.TRUE);
-        }
-        CompletableFuture<Disk> result;
-        try {
-            result = resolver.resolve(spec, new Context(readOnly));
-        } catch (RuntimeException e) {
-            result = CompletableFuture.failedFuture(e);
-        }
-        return result.thenApply(disk -> {
-            synchronized (this) {
-                owned.add(disk);
-            }
-            return disk;
-        });
+        return resolveWith(lookup.apply(spec.kind()), spec.kind(), r -> r.resolve(spec, new Context(readOnly)))
+                .thenApply(disk -> {
+                    synchronized (this) {
+                        owned.add(disk);
+                    }
+                    return disk;
+                });
     }
 
+    /** A layer's context has exactly the layer's flag: a read cache is writable even on a read-only disk. */
     private CompletableFuture<UnattachedLayer> resolveLayer(DiskSpec spec, boolean readOnly) {
-        LayerResolver resolver = layerLookup.apply(spec.kind());
+        return resolveWith(layerLookup.apply(spec.kind()), spec.kind(), r -> r.resolve(spec, new Context(readOnly)));
+    }
+
+    /** Records {@code resolver} as used and runs {@code call} on it; a missing resolver is a NoResolver error. */
+    private <R, T> CompletableFuture<T> resolveWith(R resolver, String kind, Function<R, CompletableFuture<T>> call) {
         if (resolver == null) {
-            return CompletableFuture.failedFuture(
-                    new ResolveException(new ResolveError.NoResolver(diskName, spec.kind())));
+            return CompletableFuture.failedFuture(new ResolveException(new ResolveError.NoResolver(diskName, kind)));
         }
         synchronized (this) {
-            kinds.add(spec.kind());
+            kinds.add(kind);
             resolvers.put(resolver, Boolean.TRUE);
         }
         try {
-            return resolver.resolve(spec, new Context(readOnly));
+            return call.apply(resolver);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }

@@ -2,13 +2,10 @@ package org.diskhost.backend.layered;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 
-import org.diskhost.api.Disk;
 import org.diskhost.api.resolve.DiskResolver;
 import org.diskhost.api.resolve.DiskSpec;
 import org.diskhost.api.resolve.ResolveContext;
-import org.diskhost.api.resolve.ResolveException;
 import org.diskhost.api.resolve.Settings;
 import org.osgi.service.component.annotations.Component;
 
@@ -23,37 +20,34 @@ import aQute.bnd.annotation.spi.ServiceProvider;
  */
 @Component(service = DiskResolver.class, property = DiskResolver.KIND_PROPERTY + "=" + LayeredDiskResolver.KIND)
 @ServiceProvider(value = DiskResolver.class, resolution = Resolution.OPTIONAL)
-public final class LayeredDiskResolver implements DiskResolver {
+public final class LayeredDiskResolver extends StackResolver {
     public static final String KIND = "layered";
     static final String LAYERS = "layers";
     static final String READ_ONLY = "readOnly";
     static final String READ_CACHE = "readCache";
     static final String WRITE_THROUGH = "writeThrough";
 
-    @Override
-    public String kind() {
-        return KIND;
+    public LayeredDiskResolver() {
+        super(KIND);
     }
 
     @Override
-    public CompletableFuture<Disk> resolve(DiskSpec spec, ResolveContext context) {
-        Settings settings = spec.settings();
-        List<StackBuilder.Planned> planned = new ArrayList<>();
-        boolean readOnly;
-        try {
-            settings.allowOnly(LAYERS, READ_ONLY);
-            readOnly = context.readOnly() || settings.bool(READ_ONLY, false);
-            List<DiskSpec> layers = settings.disks(LAYERS);
-            for (int i = 0; i < layers.size(); i++) {
-                Settings layer = layers.get(i).settings();
-                DiskSpec layerSpec = new DiskSpec(layers.get(i).kind(), layer.without(READ_CACHE, WRITE_THROUGH));
-                planned.add(new StackBuilder.Planned(LAYERS + "[" + i + "]",
-                        layerReadOnly -> context.resolveLayer(layerSpec, layerReadOnly),
-                        layer.bool(READ_CACHE, false), layer.bool(WRITE_THROUGH, false)));
-            }
-        } catch (ResolveException e) {
-            return CompletableFuture.failedFuture(e);
+    boolean readOnly(Settings settings, ResolveContext context) {
+        return context.readOnly() || settings.bool(READ_ONLY, false);
+    }
+
+    @Override
+    List<StackBuilder.Planned> plan(Settings settings, ResolveContext context) {
+        settings.allowOnly(LAYERS, READ_ONLY);
+        List<DiskSpec> layers = settings.disks(LAYERS);
+        List<StackBuilder.Planned> planned = new ArrayList<>(layers.size());
+        for (int i = 0; i < layers.size(); i++) {
+            Settings layer = layers.get(i).settings();
+            DiskSpec layerSpec = new DiskSpec(layers.get(i).kind(), layer.without(READ_CACHE, WRITE_THROUGH));
+            planned.add(new StackBuilder.Planned(LAYERS + "[" + i + "]",
+                    layerReadOnly -> context.resolveLayer(layerSpec, layerReadOnly),
+                    layer.bool(READ_CACHE, false), layer.bool(WRITE_THROUGH, false)));
         }
-        return StackBuilder.build(settings, readOnly, planned);
+        return planned;
     }
 }

@@ -135,11 +135,8 @@ final class RamLayer implements LayerIo {
             }
             long zeroFrom = zeroAfter.get();
             BufferWriter out = buffers.writer();
-            long end = sector + count;
-            for (long s = sector; s < end;) {
-                int offset = (int) (s & (perChunk - 1));
-                int n = (int) Math.min(perChunk - offset, end - s);
-                Chunk chunk = chunks.get(s >>> chunkShift);
+            forEachChunk(sector, sector + count, (index, s, offset, n) -> {
+                Chunk chunk = chunks.get(index);
                 if (chunk == null) {
                     absent(out, marker, s, n, zeroFrom);
                 } else {
@@ -147,13 +144,28 @@ final class RamLayer implements LayerIo {
                         readChunk(chunk, out, marker, s, offset, n, zeroFrom);
                     }
                 }
-                s += n;
-            }
+            });
             return CompletableFuture.completedFuture(null);
         } catch (DiskException e) {
             return CompletableFuture.failedFuture(e);
         } finally {
             resizeLock.readLock().unlock();
+        }
+    }
+
+    /** A request's part in chunk {@code index}: {@code n} sectors from {@code first}, at {@code offset} in the chunk. */
+    @FunctionalInterface
+    private interface ChunkPart {
+        void accept(long index, long first, int offset, int n);
+    }
+
+    /** Splits sectors {@code [from, to)} at chunk boundaries, in order. */
+    private void forEachChunk(long from, long to, ChunkPart part) {
+        for (long s = from; s < to;) {
+            int offset = (int) (s & (perChunk - 1));
+            int n = (int) Math.min(perChunk - offset, to - s);
+            part.accept(s >>> chunkShift, s, offset, n);
+            s += n;
         }
     }
 
@@ -206,13 +218,7 @@ final class RamLayer implements LayerIo {
         try {
             checkRange(sector, count);
             BufferReader in = buffers.reader();
-            long end = sector + count;
-            for (long s = sector; s < end;) {
-                int offset = (int) (s & (perChunk - 1));
-                int n = (int) Math.min(perChunk - offset, end - s);
-                storeChunk(s >>> chunkShift, in, offset, n, overwrite);
-                s += n;
-            }
+            forEachChunk(sector, sector + count, (index, s, offset, n) -> storeChunk(index, in, offset, n, overwrite));
             return CompletableFuture.completedFuture(null);
         } catch (DiskException e) {
             return CompletableFuture.failedFuture(e);

@@ -60,13 +60,8 @@ public final class SqliteAutoCacheResolver implements LayerResolver {
             return CompletableFuture.failedFuture(e);
         }
         boolean readOnly = context.readOnly();
-        return CompletableFuture.completedFuture(below -> {
-            try {
-                return CompletableFuture.completedFuture(attach(settings, cachePath, key, readOnly, below));
-            } catch (ResolveException e) {
-                return CompletableFuture.failedFuture(e);
-            }
-        });
+        return CompletableFuture.completedFuture(SqliteLayerResolver.attaching(
+                below -> attach(settings, cachePath, key, readOnly, below)));
     }
 
     private static void checkKey(Settings settings, String key) {

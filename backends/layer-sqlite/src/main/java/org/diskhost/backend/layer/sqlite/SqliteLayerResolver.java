@@ -61,13 +61,18 @@ public final class SqliteLayerResolver implements LayerResolver {
         } catch (ResolveException e) {
             return CompletableFuture.failedFuture(e);
         }
-        return CompletableFuture.completedFuture(below -> {
+        return CompletableFuture.completedFuture(attaching(below -> attach(settings, options, below)));
+    }
+
+    /** A layer attached by {@code attach}, which throws a {@link ResolveException} when it cannot be. */
+    static UnattachedLayer attaching(java.util.function.Function<Optional<LowerLayer>, LayerIo> attach) {
+        return below -> {
             try {
-                return CompletableFuture.completedFuture(attach(settings, options, below));
+                return CompletableFuture.completedFuture(attach.apply(below));
             } catch (ResolveException e) {
                 return CompletableFuture.failedFuture(e);
             }
-        });
+        };
     }
 
     private static LayerIo attach(Settings settings, Options options, Optional<LowerLayer> below) {
