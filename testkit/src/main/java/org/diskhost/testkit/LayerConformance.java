@@ -17,6 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
+import org.diskhost.api.Allocation;
+import org.diskhost.api.AllocationExtent;
 import org.diskhost.api.DiskError;
 import org.diskhost.api.UnmapBehavior;
 import org.diskhost.api.buffers.RequestBuffers;
@@ -249,6 +251,21 @@ public abstract class LayerConformance {
             assertTrue(read(48 + i, 1, back).allMarked());
             assertSameBytes(data.get(i), back, "sector " + (48 + i));
         }
+    }
+
+    @Test
+    void allocationDescribesAPrefixAndWrittenSectorsAreHeld() {
+        long n = layer.sectorCount();
+        List<AllocationExtent> all = succeeds(layer.allocation(0, n));
+        assertFalse(all.isEmpty(), "a non-empty range gets at least one extent");
+        assertTrue(all.stream().mapToLong(AllocationExtent::sectorCount).sum() <= n, "at most the range");
+        assertEquals(List.of(), succeeds(layer.allocation(n, 0)));
+        failsWith(DiskError.IllegalBlock.class, layer.allocation(n, 1));
+        failsWith(DiskError.IllegalBlock.class, layer.allocation(U64_MAX, 1));
+        assumeFalse(layer.isLogicallyReadOnly());
+        write(12, pattern(2L * ss(), 51));
+        List<AllocationExtent> written = succeeds(layer.allocation(12, 2));
+        assertEquals(Allocation.DATA, written.getFirst().allocation(), "a written sector holds data: " + written);
     }
 
     @Test

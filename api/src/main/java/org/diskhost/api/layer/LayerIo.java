@@ -1,8 +1,11 @@
 package org.diskhost.api.layer;
 
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
+import org.diskhost.api.Allocation;
+import org.diskhost.api.AllocationExtent;
 import org.diskhost.api.DiskId;
 import org.diskhost.api.UnmapBehavior;
 import org.diskhost.api.buffers.RequestBuffers;
@@ -94,6 +97,21 @@ public interface LayerIo extends Inspectable {
      *         layer
      */
     CompletableFuture<Void> unmap(long sector, long count, boolean blockLevelOnly, boolean nextIsZero);
+
+    /**
+     * Reports which of the sectors from {@code sector} on the layer holds, for a layered disk's
+     * {@link org.diskhost.api.DiskIo#allocation}: {@link Allocation#HOLE} for sectors it does not hold (the layers
+     * below show through), {@link Allocation#ZERO} for sectors it holds that read as zeros, {@link Allocation#DATA}
+     * for the others and whenever it does not know. The extents describe, in order and without gaps, a prefix of the
+     * {@code count} sectors: at least one sector when {@code count > 0}. By default the layer holds everything
+     * ({@code DATA}), which hides the layers below.
+     *
+     * @return fails with {@code IllegalBlock} for a range outside the layer, {@code Io} when the store fails
+     */
+    default CompletableFuture<List<AllocationExtent>> allocation(long sector, long count) {
+        return CompletableFuture.completedFuture(
+                count == 0 ? List.of() : List.of(new AllocationExtent(count, Allocation.DATA)));
+    }
 
     /**
      * The layer's no-overwrite write, if it has one. Only a layer that has it can be a read cache. By default none.

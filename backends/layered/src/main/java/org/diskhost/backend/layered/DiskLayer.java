@@ -1,9 +1,12 @@
 package org.diskhost.backend.layered;
 
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
+import org.diskhost.api.Allocation;
+import org.diskhost.api.AllocationExtent;
 import org.diskhost.api.Disk;
 import org.diskhost.api.DiskId;
 import org.diskhost.api.UnmapBehavior;
@@ -19,9 +22,16 @@ import org.diskhost.api.layer.SectorMarker;
  */
 final class DiskLayer implements LayerIo {
     private final Disk disk;
+    /** Nothing is below: the disk's holes are holes of the whole stack. */
+    private final boolean bottom;
 
     DiskLayer(Disk disk) {
+        this(disk, false);
+    }
+
+    DiskLayer(Disk disk, boolean bottom) {
         this.disk = Objects.requireNonNull(disk, "disk");
+        this.bottom = bottom;
     }
 
     @Override
@@ -88,6 +98,17 @@ final class DiskLayer implements LayerIo {
     @Override
     public CompletableFuture<Void> unmap(long sector, long count, boolean blockLevelOnly, boolean nextIsZero) {
         return disk.unmap(sector, count, blockLevelOnly);
+    }
+
+    /**
+     * The disk's allocation. The layer holds every sector, so where layers are below it, the disk's holes are sectors
+     * it holds as zeros ({@code ZERO}): a {@code HOLE} would let the layers below show through.
+     */
+    @Override
+    public CompletableFuture<List<AllocationExtent>> allocation(long sector, long count) {
+        CompletableFuture<List<AllocationExtent>> extents = disk.allocation(sector, count);
+        return bottom ? extents : extents.thenApply(list -> list.stream().map(e -> e.allocation() == Allocation.HOLE
+                ? new AllocationExtent(e.sectorCount(), Allocation.ZERO) : e).toList());
     }
 
     @Override

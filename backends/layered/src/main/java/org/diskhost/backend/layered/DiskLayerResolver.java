@@ -3,6 +3,7 @@ package org.diskhost.backend.layered;
 import java.util.concurrent.CompletableFuture;
 
 import org.diskhost.api.Disk;
+import org.diskhost.api.layer.LayerIo;
 import org.diskhost.api.layer.UnattachedLayer;
 import org.diskhost.api.resolve.DiskResolver;
 import org.diskhost.api.resolve.DiskSpec;
@@ -43,6 +44,7 @@ public final class DiskLayerResolver implements LayerResolver {
 
     /** A disk, once resolved, as a layer. The chain that resolved the disk closes it. */
     static CompletableFuture<UnattachedLayer> layerOf(CompletableFuture<Disk> disk) {
-        return disk.thenApply(d -> UnattachedLayer.of(new DiskLayer(d)));
+        return disk.thenApply(d -> (UnattachedLayer) below -> CompletableFuture.<LayerIo>completedFuture(
+                new DiskLayer(d, below.isEmpty())));
     }
 }

@@ -6,6 +6,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import org.diskhost.api.AllocationExtent;
 import org.diskhost.api.Disk;
 import org.diskhost.api.DiskError;
 import org.diskhost.api.DiskException;
@@ -38,6 +39,7 @@ final class LayeredDisk implements DiskIo {
     private final int writePath;
     private final int sectorShift;
     private final UnmapBehavior unmapBehavior;
+    private final LayeredAllocation allocation;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private LayeredDisk(boolean readOnly, List<Stacked> layers) {
@@ -50,6 +52,7 @@ final class LayeredDisk implements DiskIo {
         this.writePath = path;
         this.sectorShift = Integer.numberOfTrailingZeros(layers.getFirst().io().sectorSize());
         this.unmapBehavior = deriveUnmapBehavior();
+        this.allocation = new LayeredAllocation(this.layers);
     }
 
     /**
@@ -293,6 +296,21 @@ final class LayeredDisk implements DiskIo {
             java.util.function.Function<LayerIo, CompletableFuture<Void>> operation) {
         CompletableFuture<Void> done = operation.apply(layers.get(i).io());
         return i + 1 < writePath ? done.thenCompose(v -> alongWritePath(i + 1, operation)) : done;
+    }
+
+    /**
+     * Each sector as the topmost layer that holds it reports it; {@code HOLE} where no layer holds it (see
+     * {@link LayeredAllocation}).
+     */
+    @Override
+    public CompletableFuture<List<AllocationExtent>> allocation(long sector, long count) {
+        if (!Disk.fits(sector, count, sectorCount())) {
+            return DiskException.failed(new DiskError.IllegalBlock());
+        }
+        if (count == 0) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+        return allocation.of(sector, count);
     }
 
     /** The top layer's resizes: the disk's size is the top layer's. */

@@ -2,6 +2,7 @@ package org.diskhost.backend.layered;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -9,6 +10,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
+import org.diskhost.api.Allocation;
+import org.diskhost.api.AllocationExtent;
 import org.diskhost.api.Disk;
 import org.diskhost.api.DiskError;
 import org.diskhost.api.DiskException;
@@ -35,6 +38,8 @@ import org.diskhost.api.layer.WriteNoOverwrite;
 final class RamLayer implements LayerIo {
     /** How many bytes of sectors a chunk holds (at least one sector). */
     private static final int CHUNK_BYTES = 4096;
+    /** The most sectors one allocation answer covers, to bound its work. */
+    private static final long MAX_ALLOCATION_SECTORS = 1 << 20;
 
     private final int sectorSize;
     private final int shift;
@@ -199,6 +204,39 @@ final class RamLayer implements LayerIo {
         if (below < n) {
             out.zero((long) (n - below) << shift);
             marker.setRange(s + below, n - below);
+        }
+    }
+
+    /**
+     * {@code DATA} for stored sectors, {@code HOLE} for the others below the watermark (the layers below show
+     * through), {@code ZERO} from the watermark on. At most {@value #MAX_ALLOCATION_SECTORS} sectors per answer.
+     */
+    @Override
+    public CompletableFuture<List<AllocationExtent>> allocation(long sector, long count) {
+        resizeLock.readLock().lock();
+        try {
+            checkRange(sector, count);
+            long zeroFrom = zeroAfter.get();
+            ExtentList out = new ExtentList();
+            forEachChunk(sector, sector + Math.min(count, MAX_ALLOCATION_SECTORS), (index, s, offset, n) -> {
+                Chunk chunk = chunks.get(index);
+                if (chunk == null) {
+                    long below = Math.max(0, Math.min(n, zeroFrom - s));
+                    out.add(Allocation.HOLE, below).add(Allocation.ZERO, n - below);
+                    return;
+                }
+                synchronized (chunk) {
+                    for (int i = 0; i < n; i++) {
+                        out.add(isPresent(chunk, offset + i) ? Allocation.DATA
+                                : s + i >= zeroFrom ? Allocation.ZERO : Allocation.HOLE, 1);
+                    }
+                }
+            });
+            return CompletableFuture.completedFuture(out.list());
+        } catch (DiskException e) {
+            return CompletableFuture.failedFuture(e);
+        } finally {
+            resizeLock.readLock().unlock();
         }
     }
 

@@ -25,6 +25,8 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
+import org.diskhost.api.Allocation;
+import org.diskhost.api.AllocationExtent;
 import org.diskhost.api.Disk;
 import org.diskhost.api.DiskError;
 import org.diskhost.api.DiskId;
@@ -353,5 +355,60 @@ class LayeredDiskTest {
         Disk disk = Stacks.disk(false, plain(ram(512, 64)));
         assertInstanceOf(DiskError.MemoryAccess.class,
                 fails(disk.readVectored(RequestBuffers.of(allocate(512), false), 0)));
+    }
+
+    // ---- allocation ----
+
+    private static List<AllocationExtent> extents(Object... runs) {
+        List<AllocationExtent> out = new java.util.ArrayList<>();
+        for (int i = 0; i < runs.length; i += 2) {
+            out.add(new AllocationExtent(((Number) runs[i]).longValue(), (Allocation) runs[i + 1]));
+        }
+        return out;
+    }
+
+    @Test
+    void allocationShowsTheTopmostLayerThatHoldsEachSectorAndHolesWhereNoneDoes() {
+        RamLayer top = ram(512, 128);
+        RamLayer middle = ram(512, 128);
+        Disk disk = Stacks.disk(false, plain(top), plain(middle), plain(memory(512, 100, true)));
+        write(disk, 8, pattern(8 * 512, 1));
+        succeeds(middle.write(RequestBuffers.of(pattern(4 * 512, 2), false), 20, false));
+        // The memory disk below reports DATA for its 100 sectors; beyond them nothing holds anything.
+        assertEquals(extents(100, Allocation.DATA, 28, Allocation.HOLE), succeeds(disk.allocation(0, 128)));
+
+        RamLayer alone = ram(512, 64);
+        Disk single = Stacks.disk(false, plain(alone));
+        write(single, 8, pattern(8 * 512, 3));
+        assertEquals(extents(8, Allocation.HOLE, 8, Allocation.DATA, 48, Allocation.HOLE),
+                succeeds(single.allocation(0, 64)));
+        alone.resize(32);
+        alone.resize(64);
+        assertEquals(extents(8, Allocation.HOLE, 8, Allocation.DATA, 16, Allocation.HOLE, 32, Allocation.ZERO),
+                succeeds(single.allocation(0, 64)), "above the watermark: zeros that hide what is below");
+        failsWith(DiskError.IllegalBlock.class, single.allocation(60, 5));
+    }
+
+    @Test
+    void aLowerDisksHolesAreHolesOnlyAtTheBottom() {
+        MemoryDisk sparse = MemoryDisk.of(512, 64);
+        Disk holes = Disk.of(new org.diskhost.api.ForwardingDiskIo(Disk.of(sparse)) {
+            @Override
+            public String diskType() {
+                return "sparse";
+            }
+
+            @Override
+            public CompletableFuture<List<AllocationExtent>> allocation(long sector, long count) {
+                return CompletableFuture.completedFuture(List.of(new AllocationExtent(count, Allocation.HOLE)));
+            }
+        });
+        Disk bottom = Stacks.disk(false, plain(ram(512, 64)), new LayerDescription(
+                below -> CompletableFuture.completedFuture(new DiskLayer(holes, below.isEmpty())), false, false));
+        assertEquals(extents(64, Allocation.HOLE), succeeds(bottom.allocation(0, 64)));
+        Disk middle = Stacks.disk(false, plain(ram(512, 64)), plain(new DiskLayer(holes, false)),
+                plain(memory(512, 64, true)));
+        assertEquals(extents(64, Allocation.ZERO), succeeds(middle.allocation(0, 64)),
+                "a disk layer holds every sector: its holes hide the layers below");
     }
 }

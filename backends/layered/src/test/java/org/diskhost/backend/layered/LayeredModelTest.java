@@ -13,6 +13,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.Random;
 
+import org.diskhost.api.AllocationExtent;
 import org.diskhost.api.Disk;
 import org.diskhost.api.DiskError;
 import org.diskhost.api.UnmapBehavior;
@@ -60,6 +61,16 @@ class LayeredModelTest {
         }
         for (int s = 0; s < SECTORS; s += 16) {
             read(disk, s, 16, false);
+        }
+        // What allocation says reads as zeros does.
+        long sector = 0;
+        for (AllocationExtent extent : succeeds(disk.allocation(0, SECTORS))) {
+            for (long s = sector; s < sector + extent.sectorCount(); s++) {
+                if (extent.allocation().readsAsZeros()) {
+                    assertArrayEquals(new byte[SS], model[(int) s], "sector " + s + " is " + extent.allocation());
+                }
+            }
+            sector += extent.sectorCount();
         }
     }
 

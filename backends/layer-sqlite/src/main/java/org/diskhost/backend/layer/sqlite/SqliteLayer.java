@@ -2,6 +2,8 @@ package org.diskhost.backend.layer.sqlite;
 
 import java.lang.foreign.MemorySegment;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -9,6 +11,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import org.diskhost.api.Allocation;
+import org.diskhost.api.AllocationExtent;
 import org.diskhost.api.Disk;
 import org.diskhost.api.DiskError;
 import org.diskhost.api.DiskException;
@@ -35,6 +39,8 @@ final class SqliteLayer implements LayerIo {
     private final int shift;
     private final ExecutorService thread;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** The most sectors one allocation answer covers, to bound its work. */
+    private static final long MAX_ALLOCATION_SECTORS = 1 << 20;
 
     SqliteLayer(SqliteStore store, SqliteMeta meta) {
         this.store = store;
@@ -113,6 +119,38 @@ final class SqliteLayer implements LayerIo {
                 next[0] = s + 1;
             });
         });
+    }
+
+    /**
+     * {@code DATA} for rows with data, {@code ZERO} for NULL rows, {@code HOLE} where there is no row (the layers
+     * below show through). At most {@value #MAX_ALLOCATION_SECTORS} sectors per answer.
+     */
+    @Override
+    public CompletableFuture<List<AllocationExtent>> allocation(long sector, long count) {
+        long end = sector + Math.min(count, MAX_ALLOCATION_SECTORS);
+        List<AllocationExtent> out = new ArrayList<>();
+        return run(sector, count, false, () -> {
+            long[] next = {sector};
+            store.presence(sector, end, (s, zero) -> {
+                add(out, Allocation.HOLE, s - next[0]);
+                add(out, zero ? Allocation.ZERO : Allocation.DATA, 1);
+                next[0] = s + 1;
+            });
+            add(out, Allocation.HOLE, end - next[0]);
+        }).thenApply(v -> out);
+    }
+
+    /** Appends a run, joining it to the last one when they match. */
+    private static void add(List<AllocationExtent> out, Allocation allocation, long count) {
+        if (count <= 0) {
+            return;
+        }
+        AllocationExtent last = out.isEmpty() ? null : out.getLast();
+        if (last != null && last.allocation() == allocation) {
+            out.set(out.size() - 1, new AllocationExtent(last.sectorCount() + count, allocation));
+        } else {
+            out.add(new AllocationExtent(count, allocation));
+        }
     }
 
     @Override

@@ -109,6 +109,26 @@ final class SqliteStore implements AutoCloseable {
         }
     }
 
+    /** Receives the rows of {@link #presence}: whether the sector is a NULL row (zeros). */
+    @FunctionalInterface
+    interface PresenceSink {
+        void row(long sector, boolean zero);
+    }
+
+    /** Which sectors in {@code [from, to)} have rows, in ascending order, without reading their data. */
+    void presence(long from, long to, PresenceSink sink) throws SQLException {
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT sector, data IS NULL FROM sectors WHERE sector >= ? AND sector < ? ORDER BY sector")) {
+            select.setLong(1, from);
+            select.setLong(2, to);
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    sink.row(rows.getLong(1), rows.getBoolean(2));
+                }
+            }
+        }
+    }
+
     /** Gives the data of each sector to store; null for zeros. */
     @FunctionalInterface
     interface SectorSource {

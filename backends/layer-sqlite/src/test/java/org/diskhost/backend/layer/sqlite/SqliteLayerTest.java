@@ -14,7 +14,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.util.List;
 
+import org.diskhost.api.Allocation;
+import org.diskhost.api.AllocationExtent;
 import org.diskhost.api.DiskError;
 import org.diskhost.api.buffers.RequestBuffers;
 import org.diskhost.api.layer.LayerIo;
@@ -109,6 +112,10 @@ class SqliteLayerTest {
                 assertTrue(marks.isMarked(s), "present zeros: sector " + s);
             }
             assertTrue(isZero(back.asSlice(4 * 512, 4 * 512)));
+            assertEquals(List.of(new AllocationExtent(4, Allocation.HOLE), new AllocationExtent(4, Allocation.ZERO),
+                    new AllocationExtent(56, Allocation.HOLE)), succeeds(layer.allocation(0, 64)));
+            succeeds(layer.write(RequestBuffers.of(pattern(512, 2), false), 5, false));
+            assertEquals(new AllocationExtent(1, Allocation.DATA), succeeds(layer.allocation(5, 3)).getFirst());
             succeeds(layer.unmap(64, 0, false, true));
             failsWith(DiskError.IllegalBlock.class, layer.unmap(64, 1, false, true));
         } finally {
