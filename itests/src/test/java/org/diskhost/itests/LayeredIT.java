@@ -40,7 +40,8 @@ import org.osgi.util.tracker.ServiceTracker;
 /**
  * The layered bundle in a real Felix framework with the host and the file backend: a RAM diff over a file configured
  * through Configuration Admin and used as any disk, the file never written; a generic stack with a read cache; a RAM
- * disk resized at runtime through Configuration Admin and the shell, without a rebuild.
+ * disk resized at runtime through Configuration Admin and the shell, without a rebuild; a SQLite diff whose layer
+ * bundle goes away and comes back, its disk waiting meanwhile and keeping its data.
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
@@ -71,6 +72,8 @@ public class LayeredIT {
                 jar(bundles, "diskhost-api"),
                 jar(bundles, "diskhost-backend-file"),
                 jar(bundles, "diskhost-backend-layered"),
+                jar(bundles, "sqlite-jdbc"),
+                jar(bundles, "diskhost-backend-layer-sqlite"),
                 jar(bundles, "diskhost-host-core"),
                 junitBundles());
     }
@@ -139,7 +142,7 @@ public class LayeredIT {
                 assertEquals(Bundle.ACTIVE, b.getState());
             }
         }
-        String kinds = awaitShell("layer kinds: disk ram", "kinds");
+        String kinds = awaitShell("layer kinds: disk ram sqlite sqlite-autocache", "kinds");
         assertTrue(kinds, kinds.contains("autocache file layered ram ramdiff sqlitediff"));
     }
 
@@ -213,5 +216,44 @@ public class LayeredIT {
                 + "size 512"));
         assertTrue(shell("inspect", "it-ram").contains("chain_builds: 1\n"));
         change.delete();
+    }
+
+    /** Stopping the SQLite layer bundle pauses the disk; it waits for the layer kind and comes back with its data. */
+    @Test
+    public void aSqliteDiffWaitsForItsLayerBundleAndKeepsItsData() throws Exception {
+        Path base = baseImage("it-sql.img", 256 * 1024);
+        byte[] before = Files.readAllBytes(base);
+        configure("it-sql", "{\"kind\": \"sqlitediff\", \"path\": \"it-sql.dbhd\", "
+                + "\"disk\": {\"kind\": \"file\", \"path\": \"it-sql.img\"}}");
+        Disk disk = awaitDisk("it-sql");
+        byte[] data = new byte[4096];
+        java.util.Arrays.fill(data, (byte) 0x3C);
+        write(disk, 16, data);
+        disk.syncCache().get(30, TimeUnit.SECONDS);
+        assertTrue(shell("inspect", "it-sql").contains("chain: sqlitediff > sqlite > file"));
+
+        Bundle sqlite = null;
+        for (Bundle b : context.getBundles()) {
+            if ("org.diskhost.backend.layer.sqlite".equals(b.getSymbolicName())) {
+                sqlite = b;
+            }
+        }
+        assertNotNull(sqlite);
+        sqlite.stop();
+        awaitShell("no resolver for kind 'sqlite'", "disks");
+        CompletableFuture<byte[]> waiting = CompletableFuture.supplyAsync(() -> {
+            try {
+                return read(disk, 16, 4096);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Thread.sleep(200);
+        assertFalse("a read waits while the layer kind is missing", waiting.isDone());
+        sqlite.start();
+        assertArrayEquals("the data is back, read through the same disk", data, waiting.get(30, TimeUnit.SECONDS));
+        String inspect = awaitShell("state: READY", "inspect", "it-sql");
+        assertTrue(inspect, inspect.contains("chain_builds: 2"));
+        assertArrayEquals("the base file is never written", before, Files.readAllBytes(base));
     }
 }
