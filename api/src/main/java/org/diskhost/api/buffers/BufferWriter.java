@@ -49,6 +49,19 @@ public final class BufferWriter {
         return this;
     }
 
+    /**
+     * Moves past the next {@code length} bytes without writing them, so that a writer can fill a buffer's parts out
+     * of order (a layer that supplies only some sectors of a read).
+     *
+     * @throws DiskException with {@link AccessError.ReadOnly} on read-only buffers
+     * @throws IndexOutOfBoundsException if fewer bytes remain
+     * @since 1.1
+     */
+    public BufferWriter skip(long length) {
+        writable().walk(length, (dst, offset, done, n) -> { });
+        return this;
+    }
+
     /** Zeroes the next {@code length} bytes. */
     public BufferWriter zero(long length) {
         return fill((byte) 0, length);

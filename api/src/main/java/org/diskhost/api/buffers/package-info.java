@@ -3,7 +3,7 @@
  * page-granular ranges over {@link java.lang.foreign.MemorySegment}s, so native I/O can use the memory in place.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package org.diskhost.api.buffers;
 
 import org.osgi.annotation.bundle.Export;

@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
 import org.diskhost.api.Disk;
+import org.diskhost.api.layer.UnattachedLayer;
 
 /**
  * A disk resolved from its spec, with everything nested in it: the context its resolvers see, the kinds and the
@@ -20,14 +21,18 @@ import org.diskhost.api.Disk;
 public final class ResolvedChain implements AutoCloseable {
     private final String diskName;
     private final Function<String, DiskResolver> lookup;
+    private final Function<String, LayerResolver> layerLookup;
     private final List<Disk> owned = new ArrayList<>();
     private final Set<String> kinds = new LinkedHashSet<>();
-    private final Map<DiskResolver, Boolean> resolvers = new IdentityHashMap<>();
+    /** Every disk and layer resolver the chain used, by identity. */
+    private final Map<Object, Boolean> resolvers = new IdentityHashMap<>();
     private Disk top;
 
-    private ResolvedChain(String diskName, Function<String, DiskResolver> lookup) {
+    private ResolvedChain(String diskName, Function<String, DiskResolver> lookup,
+            Function<String, LayerResolver> layerLookup) {
         this.diskName = diskName;
         this.lookup = lookup;
+        this.layerLookup = layerLookup;
     }
 
     /**
@@ -38,7 +43,18 @@ public final class ResolvedChain implements AutoCloseable {
      */
     public static CompletableFuture<ResolvedChain> resolve(String diskName, DiskSpec spec, boolean readOnly,
             Function<String, DiskResolver> lookup) {
-        ResolvedChain chain = new ResolvedChain(diskName, lookup);
+        return resolve(diskName, spec, readOnly, lookup, kind -> null);
+    }
+
+    /**
+     * Resolves {@code spec} and everything nested in it, layers included: {@code layerLookup} finds the resolver of
+     * a layer kind (null for an unknown one).
+     *
+     * @since 1.1
+     */
+    public static CompletableFuture<ResolvedChain> resolve(String diskName, DiskSpec spec, boolean readOnly,
+            Function<String, DiskResolver> lookup, Function<String, LayerResolver> layerLookup) {
+        ResolvedChain chain = new ResolvedChain(diskName, lookup, layerLookup);
         return chain.resolveNested(spec, readOnly).handle((disk, failure) -> {
             if (failure != null) {
                 chain.close();
@@ -58,7 +74,7 @@ public final class ResolvedChain implements AutoCloseable {
         return diskName;
     }
 
-    /** The kinds in the chain, top first. */
+    /** The kinds in the chain, top first; layer kinds among them. */
     public synchronized Set<String> kinds() {
         return Collections.unmodifiableSet(new LinkedHashSet<>(kinds));
     }
@@ -68,28 +84,44 @@ public final class ResolvedChain implements AutoCloseable {
         return resolvers.containsKey(resolver);
     }
 
+    /**
+     * Whether {@code resolver} (this very instance) built a layer of the chain.
+     *
+     * @since 1.1
+     */
+    public synchronized boolean uses(LayerResolver resolver) {
+        return resolvers.containsKey(resolver);
+    }
+
     private CompletableFuture<Disk> resolveNested(DiskSpec spec, boolean readOnly) {
-        DiskResolver resolver = lookup.apply(spec.kind());
+        return resolveWith(lookup.apply(spec.kind()), spec.kind(), r -> r.resolve(spec, new Context(readOnly)))
+                .thenApply(disk -> {
+                    synchronized (this) {
+                        owned.add(disk);
+                    }
+                    return disk;
+                });
+    }
+
+    /** A layer's context has exactly the layer's flag: a read cache is writable even on a read-only disk. */
+    private CompletableFuture<UnattachedLayer> resolveLayer(DiskSpec spec, boolean readOnly) {
+        return resolveWith(layerLookup.apply(spec.kind()), spec.kind(), r -> r.resolve(spec, new Context(readOnly)));
+    }
+
+    /** Records {@code resolver} as used and runs {@code call} on it; a missing resolver is a NoResolver error. */
+    private <R, T> CompletableFuture<T> resolveWith(R resolver, String kind, Function<R, CompletableFuture<T>> call) {
         if (resolver == null) {
-            return CompletableFuture.failedFuture(
-                    new ResolveException(new ResolveError.NoResolver(diskName, spec.kind())));
+            return CompletableFuture.failedFuture(new ResolveException(new ResolveError.NoResolver(diskName, kind)));
         }
         synchronized (this) {
-            kinds.add(spec.kind());
+            kinds.add(kind);
             resolvers.put(resolver, Boolean.TRUE);
         }
-        CompletableFuture<Disk> result;
         try {
-            result = resolver.resolve(spec, new Context(readOnly));
+            return call.apply(resolver);
         } catch (RuntimeException e) {
-            result = CompletableFuture.failedFuture(e);
+            return CompletableFuture.failedFuture(e);
         }
-        return result.thenApply(disk -> {
-            synchronized (this) {
-                owned.add(disk);
-            }
-            return disk;
-        });
     }
 
     /** Closes every disk of the chain, top first (a decorator before the disk below it). */
@@ -126,6 +158,11 @@ public final class ResolvedChain implements AutoCloseable {
         @Override
         public CompletableFuture<Disk> resolve(DiskSpec nested, boolean readOnly) {
             return resolveNested(nested, readOnly || this.readOnly);
+        }
+
+        @Override
+        public CompletableFuture<UnattachedLayer> resolveLayer(DiskSpec layer, boolean readOnly) {
+            return ResolvedChain.this.resolveLayer(layer, readOnly);
         }
     }
 }

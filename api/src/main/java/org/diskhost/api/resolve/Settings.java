@@ -66,6 +66,21 @@ public final class Settings {
         return values.get(name) != null;
     }
 
+    /**
+     * These settings without {@code names}: the same disk, kind and place in the chain, so errors still name the
+     * settings as configured. For a resolver that consumes some settings and hands the rest on (a layered disk's
+     * per-layer flags, a shorthand that builds layers from its settings).
+     *
+     * @since 1.1
+     */
+    public Settings without(String... names) {
+        Map<String, Object> rest = new LinkedHashMap<>(values);
+        for (String name : names) {
+            rest.remove(name);
+        }
+        return new Settings(diskName, kind, where, rest, baseDirectory);
+    }
+
     /** Fails on any setting not in {@code known}: a misspelt setting is an error, not silently ignored. */
     public void allowOnly(String... known) {
         Set<String> allowed = Set.of(known);

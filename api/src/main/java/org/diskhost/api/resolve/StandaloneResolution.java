@@ -20,30 +20,58 @@ import aQute.bnd.annotation.spi.ServiceConsumer;
 // not be wired at resolve time, or every backend bundle would become a dependency of the API (refreshing a backend
 // would then refresh the API and everything that uses it).
 @ServiceConsumer(value = DiskResolver.class, resolution = Resolution.OPTIONAL, effective = "active")
+@ServiceConsumer(value = LayerResolver.class, resolution = Resolution.OPTIONAL, effective = "active")
 public final class StandaloneResolution {
     private final Map<String, DiskResolver> resolvers = new HashMap<>();
+    private final Map<String, LayerResolver> layerResolvers = new HashMap<>();
     private final Path baseDirectory;
 
-    private StandaloneResolution(Iterable<? extends DiskResolver> resolvers, Path baseDirectory) {
+    private StandaloneResolution(Iterable<? extends DiskResolver> resolvers,
+            Iterable<? extends LayerResolver> layerResolvers, Path baseDirectory) {
         for (DiskResolver r : resolvers) {
             this.resolvers.putIfAbsent(r.kind(), r);
+        }
+        for (LayerResolver r : layerResolvers) {
+            this.layerResolvers.putIfAbsent(r.kind(), r);
         }
         this.baseDirectory = baseDirectory;
     }
 
-    /** Resolvers found by {@link ServiceLoader}; relative paths resolve against the working directory. */
+    /**
+     * Disk and layer resolvers found by {@link ServiceLoader}; relative paths resolve against the working directory.
+     */
     public static StandaloneResolution fromServiceLoader() {
-        return new StandaloneResolution(ServiceLoader.load(DiskResolver.class), Path.of("").toAbsolutePath());
+        return new StandaloneResolution(ServiceLoader.load(DiskResolver.class), ServiceLoader.load(LayerResolver.class),
+                Path.of("").toAbsolutePath());
     }
 
     /** The given resolvers; relative paths resolve against {@code baseDirectory}. */
     public static StandaloneResolution of(Path baseDirectory, DiskResolver... resolvers) {
-        return new StandaloneResolution(List.of(resolvers), baseDirectory);
+        return new StandaloneResolution(List.of(resolvers), List.of(), baseDirectory);
+    }
+
+    /**
+     * The given disk and layer resolvers; relative paths resolve against {@code baseDirectory}.
+     *
+     * @since 1.1
+     */
+    public static StandaloneResolution of(Path baseDirectory, List<? extends DiskResolver> resolvers,
+            List<? extends LayerResolver> layerResolvers) {
+        return new StandaloneResolution(resolvers, layerResolvers, baseDirectory);
     }
 
     /** The kinds that can be resolved. */
     public Set<String> kinds() {
         return Collections.unmodifiableSet(resolvers.keySet());
+    }
+
+    /**
+     * The layer kinds that can be resolved.
+     *
+     * @since 1.1
+     */
+    public Set<String> layerKinds() {
+        return Collections.unmodifiableSet(layerResolvers.keySet());
     }
 
     /** Resolves a disk from a configuration object (see {@link DiskSpec#parse}). */
@@ -57,6 +85,6 @@ public final class StandaloneResolution {
 
     /** Resolves {@code spec} and everything nested in it. */
     public CompletableFuture<ResolvedChain> resolve(String diskName, DiskSpec spec, boolean readOnly) {
-        return ResolvedChain.resolve(diskName, spec, readOnly, resolvers::get);
+        return ResolvedChain.resolve(diskName, spec, readOnly, resolvers::get, layerResolvers::get);
     }
 }

@@ -4,9 +4,10 @@
  * {@link org.diskhost.api.resolve.Settings} and resolves nested disks through the
  * {@link org.diskhost.api.resolve.ResolveContext}, so any chain can be built from the bundles present. Outside
  * OSGi, {@link org.diskhost.api.resolve.StandaloneResolution} finds resolvers with {@link java.util.ServiceLoader}.
+ * Layers of layered disks come the same way from {@link org.diskhost.api.resolve.LayerResolver}s (since 1.1).
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package org.diskhost.api.resolve;
 
 import org.osgi.annotation.bundle.Export;

@@ -160,4 +160,15 @@ class RequestBuffersTest {
         assertFalse(buffers.reader().remainingIsZero());
         assertTrue(buffers.reader().skip(4096 + 18).remainingIsZero());
     }
+
+    @Test
+    void aWriterCanSkipAndFillPartsOutOfOrder() {
+        RequestBuffers buffers = RequestBuffers.of(Arena.ofAuto().allocate(8), true);
+        buffers.writer().fill((byte) 1, 8);
+        buffers.writer().skip(2).fill((byte) 7, 3).skip(3);
+        assertArrayEquals(new byte[] {1, 1, 7, 7, 7, 1, 1, 1}, buffers.reader().readAll());
+        assertThrows(IndexOutOfBoundsException.class, () -> buffers.writer().skip(9));
+        assertInstanceOf(AccessError.ReadOnly.class,
+                accessError(() -> RequestBuffers.of(Arena.ofAuto().allocate(8), false).writer().skip(1)));
+    }
 }

@@ -98,4 +98,17 @@ class SettingsTest {
         assertFalse(DiskSpec.parse("d", config, BASE).equals(
                 DiskSpec.parse("d", Map.of("kind", "crypt", "disk", Map.of("kind", "file", "path", "b.img")), BASE)));
     }
+
+    @Test
+    void withoutKeepsThePlaceInTheChainAndTheBaseDirectory() {
+        Settings s = Settings.of("d", "layered", Map.of("layers", List.of(Map.of("kind", "ram", "size", "1M",
+                "readCache", true))), BASE);
+        Settings layer = s.disks("layers").getFirst().settings();
+        Settings rest = layer.without("readCache", "absent");
+        assertEquals(List.of("size"), List.copyOf(rest.names()));
+        assertTrue(layer.has("readCache"), "the original is unchanged");
+        assertEquals("disk 'd', kind 'ram', setting 'layers[0].size': bad",
+                rest.invalid("size", "bad").error().message());
+        assertEquals(BASE.resolve("x"), Settings.of("d", "k", Map.of("p", "x", "q", 1), BASE).without("q").path("p"));
+    }
 }

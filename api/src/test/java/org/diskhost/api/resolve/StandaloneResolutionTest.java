@@ -18,6 +18,7 @@ import org.diskhost.api.DiskIo;
 import org.diskhost.api.ForwardingDiskIo;
 import org.diskhost.api.UnmapBehavior;
 import org.diskhost.api.buffers.RequestBuffers;
+import org.diskhost.api.layer.UnattachedLayer;
 import org.junit.jupiter.api.Test;
 
 class StandaloneResolutionTest {
@@ -135,5 +136,56 @@ class StandaloneResolutionTest {
         ResolveError error = ((ResolveException) e.getCause()).error();
         assertInstanceOf(ResolveError.NoResolver.class, error);
         assertEquals("disk 'd': no resolver for kind 'nope'", error.message());
+    }
+
+    /** A layer resolver that records the flags it is given and resolves a nested disk through its context. */
+    private final List<String> layerCalls = new ArrayList<>();
+    private final LayerResolver nestedLayer = new LayerResolver() {
+        public String kind() {
+            return "nested";
+        }
+
+        public CompletableFuture<UnattachedLayer> resolve(DiskSpec spec, ResolveContext context) {
+            layerCalls.add(spec.kind() + " readOnly=" + context.readOnly());
+            return context.resolve(spec.settings().disk("disk"))
+                    .thenApply(disk -> below -> CompletableFuture.failedFuture(new IllegalStateException("unused")));
+        }
+    };
+
+    /** A disk kind that resolves one layer with the flag in its settings, and serves the layer's nested disk. */
+    private final DiskResolver stack = new DiskResolver() {
+        public String kind() {
+            return "stack";
+        }
+
+        public CompletableFuture<Disk> resolve(DiskSpec spec, ResolveContext context) {
+            Settings layer = spec.settings().without("layerReadOnly");
+            DiskSpec layerSpec = layer.disk("layer");
+            return context.resolveLayer(layerSpec, spec.settings().bool("layerReadOnly", false))
+                    .thenApply(unattached -> Disk.of(new Leaf("stack")));
+        }
+    };
+
+    @Test
+    void layersResolveThroughTheContextWithTheirOwnReadOnlyFlag() {
+        StandaloneResolution resolution = StandaloneResolution.of(Path.of("."), List.of(leaf, stack),
+                List.of(nestedLayer));
+        assertEquals(java.util.Set.of("nested"), resolution.layerKinds());
+        var chain = resolution.resolve("d", Map.of("kind", "stack", "layerReadOnly", false, "layer",
+                Map.of("kind", "nested", "disk", Map.of("kind", "leaf", "name", "x"))), true).join();
+        assertEquals(List.of("nested readOnly=false"), layerCalls, "a read cache may be writable on a read-only disk");
+        assertEquals(List.of(false), readOnlyFlags, "the layer's nested disk gets the layer's flag");
+        assertEquals(List.of("stack", "nested", "leaf"), List.copyOf(chain.kinds()));
+        assertEquals(true, chain.uses(nestedLayer));
+        chain.close();
+        assertEquals(List.of("stack", "x"), closed);
+    }
+
+    @Test
+    void anUnknownLayerKindIsANoResolverError() {
+        StandaloneResolution resolution = StandaloneResolution.of(Path.of("."), leaf, stack);
+        CompletionException e = assertThrows(CompletionException.class, () -> resolution.resolve("d",
+                Map.of("kind", "stack", "layer", Map.of("kind", "ram")), false).join());
+        assertEquals(new ResolveError.NoResolver("d", "ram"), ((ResolveException) e.getCause()).error());
     }
 }

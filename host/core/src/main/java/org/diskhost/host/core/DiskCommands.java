@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 
 import org.diskhost.api.Disk;
@@ -54,9 +55,11 @@ public final class DiskCommands {
         return out.toString();
     }
 
-    /** The kinds that have a resolver. */
+    /** The kinds that have a resolver; the layer kinds on a second line. */
     public String kinds() {
-        return String.join(" ", host.kinds());
+        List<String> layerKinds = host.layerKinds();
+        return String.join(" ", host.kinds())
+                + (layerKinds.isEmpty() ? "" : "\nlayer kinds: " + String.join(" ", layerKinds));
     }
 
     /** The diagnostics tree of a disk. */

@@ -3,8 +3,6 @@ package org.diskhost.host.core;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.Comparator;
 import java.util.Dictionary;
 import java.util.Enumeration;
 import java.util.HashMap;
@@ -22,6 +20,7 @@ import java.util.logging.Logger;
 import org.diskhost.api.Disk;
 import org.diskhost.api.resolve.DiskResolver;
 import org.diskhost.api.resolve.DiskSpec;
+import org.diskhost.api.resolve.LayerResolver;
 import org.diskhost.api.resolve.ResolveError;
 import org.diskhost.api.resolve.ResolveException;
 import org.diskhost.api.resolve.ResolvedChain;
@@ -41,7 +40,8 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 /**
  * The host core: owns the named disks. Disk definitions arrive as factory configurations of
  * {@value #FACTORY_PID} (see {@link JsonConfigSource} for the default source); each is resolved through the
- * registered {@link DiskResolver} services and published as a {@link Disk} service with the property
+ * registered {@link DiskResolver} services (and {@link LayerResolver} services for the layers of layered disks) and
+ * published as a {@link Disk} service with the property
  * {@value #NAME}. When a resolver that a chain uses goes away, the disks it serves are paused (requests wait),
  * drained and closed, and rebuilt as soon as a resolver for the kind is back.
  */
@@ -65,8 +65,8 @@ public final class DiskHost implements ManagedServiceFactory {
 
     private static final long DRAIN_MILLIS = 10_000;
 
-    /** Resolver services by kind, best first. Guarded by itself. */
-    private final Map<String, List<ResolverEntry>> resolvers = new HashMap<>();
+    private final ResolverRegistry<DiskResolver> resolvers = new ResolverRegistry<>(DiskResolver::kind);
+    private final ResolverRegistry<LayerResolver> layerResolvers = new ResolverRegistry<>(LayerResolver::kind);
     /** Disks by configuration PID. Guarded by this. */
     private final Map<String, HostedDisk> disks = new LinkedHashMap<>();
     /** Configurations that could not be read, by PID: the message. Guarded by this. */
@@ -81,9 +81,6 @@ public final class DiskHost implements ManagedServiceFactory {
     private volatile BundleContext context;
     private volatile Path dataDirectory = Path.of("").toAbsolutePath();
     private volatile Duration waitTimeout = Duration.ofSeconds(30);
-
-    private record ResolverEntry(DiskResolver resolver, int ranking, long serviceId) {
-    }
 
     private record Published(Disk disk, ServiceRegistration<Disk> registration) {
     }
@@ -120,19 +117,7 @@ public final class DiskHost implements ManagedServiceFactory {
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY, unbind = "removeResolver")
     void addResolver(DiskResolver resolver, Map<String, Object> properties) {
-        String kind = kindOf(resolver, properties);
-        synchronized (resolvers) {
-            List<ResolverEntry> list = resolvers.computeIfAbsent(kind, k -> new ArrayList<>());
-            list.add(new ResolverEntry(resolver, ranking(properties), serviceId(properties)));
-            list.sort(Comparator.comparingInt(ResolverEntry::ranking).reversed()
-                    .thenComparingLong(ResolverEntry::serviceId));
-        }
-        LOG.info(() -> "resolver for kind '" + kind + "' is available");
-        for (HostedDisk disk : disks()) {
-            if (disk.state() == HostedDisk.State.WAITING) {
-                rebuild(disk);
-            }
-        }
+        added("resolver for kind '" + resolvers.add(resolver, properties) + "'");
     }
 
     /**
@@ -140,22 +125,41 @@ public final class DiskHost implements ManagedServiceFactory {
      * and drained here, then rebuilt on another resolver of the kind if there is one, or when one comes back.
      */
     void removeResolver(DiskResolver resolver, Map<String, Object> properties) {
-        String kind = kindOf(resolver, properties);
-        synchronized (resolvers) {
-            List<ResolverEntry> list = resolvers.getOrDefault(kind, new ArrayList<>());
-            list.removeIf(e -> e.resolver() == resolver);
-            if (list.isEmpty()) {
-                resolvers.remove(kind);
+        String kind = resolvers.remove(resolver, properties);
+        removed("resolver for kind '" + kind + "'", disk -> disk.uses(resolver));
+    }
+
+    /** Layer resolvers, for layered disks: disks that wait for a layer kind are built once it arrives. */
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY, unbind = "removeLayerResolver")
+    void addLayerResolver(LayerResolver resolver, Map<String, Object> properties) {
+        added("resolver for layer kind '" + layerResolvers.add(resolver, properties) + "'");
+    }
+
+    /** As {@link #removeResolver}, for the disks with a layer the resolver built. */
+    void removeLayerResolver(LayerResolver resolver, Map<String, Object> properties) {
+        String kind = layerResolvers.remove(resolver, properties);
+        removed("resolver for layer kind '" + kind + "'", disk -> disk.uses(resolver));
+    }
+
+    private void added(String what) {
+        LOG.info(() -> what + " is available");
+        for (HostedDisk disk : disks()) {
+            if (disk.state() == HostedDisk.State.WAITING) {
+                rebuild(disk);
             }
         }
+    }
+
+    private void removed(String what, java.util.function.Predicate<HostedDisk> served) {
         BundleContext bundleContext = context;
         boolean shuttingDown = bundleContext == null || bundleContext.getBundle(0).getState() == Bundle.STOPPING;
         if (!shuttingDown) {
-            LOG.info(() -> "resolver for kind '" + kind + "' went away");
+            LOG.info(() -> what + " went away");
         }
         for (HostedDisk disk : disks()) {
-            if (disk.uses(resolver)) {
-                disk.pause("the resolver for kind '" + kind + "' went away", DRAIN_MILLIS);
+            if (served.test(disk)) {
+                disk.pause("the " + what + " went away", DRAIN_MILLIS);
                 if (!shuttingDown) {
                     rebuild(disk);
                 }
@@ -163,33 +167,14 @@ public final class DiskHost implements ManagedServiceFactory {
         }
     }
 
-    private DiskResolver resolverFor(String kind) {
-        synchronized (resolvers) {
-            List<ResolverEntry> list = resolvers.get(kind);
-            return list == null || list.isEmpty() ? null : list.getFirst().resolver();
-        }
-    }
-
     /** The kinds that have a resolver now. */
     List<String> kinds() {
-        synchronized (resolvers) {
-            List<String> kinds = new ArrayList<>(resolvers.keySet());
-            Collections.sort(kinds);
-            return kinds;
-        }
+        return resolvers.kinds();
     }
 
-    private static String kindOf(DiskResolver resolver, Map<String, Object> properties) {
-        Object kind = properties.get(DiskResolver.KIND_PROPERTY);
-        return kind instanceof String s ? s : resolver.kind();
-    }
-
-    private static int ranking(Map<String, Object> properties) {
-        return properties.get(Constants.SERVICE_RANKING) instanceof Integer i ? i : 0;
-    }
-
-    private static long serviceId(Map<String, Object> properties) {
-        return properties.get(Constants.SERVICE_ID) instanceof Long l ? l : Long.MAX_VALUE;
+    /** The layer kinds that have a resolver now. */
+    List<String> layerKinds() {
+        return layerResolvers.kinds();
     }
 
     // ---- configuration ----
@@ -335,7 +320,7 @@ public final class DiskHost implements ManagedServiceFactory {
         }
         long generation = disk.beginRebuild();
         DiskSpec spec = disk.spec();
-        ResolvedChain.resolve(disk.name, spec, disk.readOnly(), this::resolverFor)
+        ResolvedChain.resolve(disk.name, spec, disk.readOnly(), resolvers::get, layerResolvers::get)
                 .whenComplete((chain, failure) -> {
                     if (failure == null) {
                         if (disk.activate(generation, chain)) {

@@ -102,6 +102,12 @@ final class HostedDisk implements DiskIo {
         return a != null && a.chain.uses(resolver);
     }
 
+    /** True when the active chain has a layer built by {@code resolver}. */
+    boolean uses(org.diskhost.api.resolve.LayerResolver resolver) {
+        ActiveChain a = active;
+        return a != null && a.chain.uses(resolver);
+    }
+
     // ---- chain lifecycle (called by the host) ----
 
     /** Starts a rebuild: requests wait from now on. Returns the rebuild's generation. */
