@@ -148,11 +148,12 @@ final class NativeFileIo implements FileIo {
 
     @Override
     public Optional<Run> runAt(long offset, long limit) throws IOException {
-        long data = Posix.seek(fd, offset, Posix.SEEK_DATA);
+        MemorySegment state = Scratch.PER_THREAD.get().callState(); // no arena per call: a map makes many
+        long data = Posix.seek(state, fd, offset, Posix.SEEK_DATA);
         if (data < 0 || data > offset) {
             return Optional.of(new Run(true, data < 0 ? limit : Math.min(data, limit)));
         }
-        long hole = Posix.seek(fd, offset, Posix.SEEK_HOLE);
+        long hole = Posix.seek(state, fd, offset, Posix.SEEK_HOLE);
         return Optional.of(new Run(false, hole < 0 ? limit : Math.min(hole, limit)));
     }
 

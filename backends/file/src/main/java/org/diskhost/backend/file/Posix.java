@@ -262,9 +262,8 @@ final class Posix {
      * lseek with {@code SEEK_DATA} or {@code SEEK_HOLE}: the first offset at or after {@code offset} that starts data
      * or a hole, or -1 when there is no more data ({@code ENXIO}).
      */
-    static long seek(int fd, long offset, int whence) throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
+    static long seek(MemorySegment state, int fd, long offset, int whence) throws IOException {
+        try {
             long at = (long) LSEEK.invokeExact(state, fd, offset, whence);
             if (at >= 0) {
                 return at;

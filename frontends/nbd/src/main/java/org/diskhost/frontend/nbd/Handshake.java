@@ -23,8 +23,7 @@ final class Handshake {
     static final int MAX_STRING = 4096;
 
     /** What the handshake agreed on. */
-    record Session(Export export, String exportName, boolean structuredReplies, boolean blockSizesAgreed,
-            boolean allocationContext, int transmissionFlags) {
+    record Session(Export export, boolean structuredReplies, boolean blockSizesAgreed, boolean allocationContext) {
     }
 
     /** The client broke the protocol so that the connection cannot go on. */
@@ -92,8 +91,8 @@ final class Handshake {
                     ByteBuffer b = ByteBuffer.allocate(10 + (noZeroes ? 0 : 124)).putLong(export.size())
                             .putShort((short) flags);
                     writeFully(b.position(b.capacity()).flip());
-                    return Optional.of(new Session(export, name, structured, false,
-                            structured && name.equals(allocationExport), flags));
+                    return Optional.of(new Session(export, structured, false,
+                            structured && name.equals(allocationExport)));
                 }
                 case ABORT -> {
                     in.skip(length);
@@ -187,8 +186,8 @@ final class Handshake {
         if (option == Option.INFO) {
             return Optional.empty();
         }
-        return Optional.of(new Session(export, name, structured, wantsBlockSize,
-                structured && name.equals(allocationExport), flags));
+        return Optional.of(new Session(export, structured, wantsBlockSize,
+                structured && name.equals(allocationExport)));
     }
 
     private void metaContext(Option option, int code, byte[] data) throws IOException {

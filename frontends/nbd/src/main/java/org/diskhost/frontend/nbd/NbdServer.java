@@ -144,8 +144,8 @@ final class NbdServer implements Exports, AutoCloseable {
             if (disk == null) {
                 continue;
             }
-            SerialQueue queue = unaligned.getOrDefault(disk, queues.computeIfAbsent(disk, d -> new SerialQueue()));
-            queues.put(disk, queue);
+            // One queue per disk, kept across rebuilds: exports of the same disk share it.
+            SerialQueue queue = queues.computeIfAbsent(disk, d -> unaligned.getOrDefault(d, new SerialQueue()));
             String description = "disk '" + config.disk() + "' (" + disk.diskType() + ", " + disk.sectorCount()
                     + " x " + disk.sectorSize() + " B)" + (config.readOnly() ? ", read-only" : "");
             next.put(config.name(), new Export(config.name(), disk, config.readOnly(), description, queue));
@@ -189,11 +189,6 @@ final class NbdServer implements Exports, AutoCloseable {
 
     void closed(Connection connection) {
         connections.remove(connection);
-    }
-
-    /** The connections open now. */
-    int connectionCount() {
-        return connections.size();
     }
 
     /** Stops listening and closes every connection; requests in flight finish in the background. */

@@ -53,7 +53,7 @@ final class ReplyWriter implements Runnable {
             while (true) {
                 batch.add(queue.take());
                 queue.drainTo(batch, MAX_BATCH - 1);
-                boolean end = batch.getLast() == END || batch.contains(END);
+                boolean end = batch.contains(END);
                 if (!failed) {
                     write(batch);
                 }
