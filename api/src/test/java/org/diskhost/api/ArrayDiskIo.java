@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.diskhost.api.buffers.RequestBuffers;
 
 /** A small array-backed backend for the API's own tests; counts the calls that reach it. */
-class ArrayDiskIo implements DiskIo {
+public class ArrayDiskIo implements DiskIo {
     final byte[] data;
     final int sectorSize;
     int physicalSectorSize;
@@ -19,7 +19,7 @@ class ArrayDiskIo implements DiskIo {
     boolean lastFua;
     volatile CompletableFuture<Long> resize = new CompletableFuture<>();
 
-    ArrayDiskIo(int sectorSize, long sectors) {
+    public ArrayDiskIo(int sectorSize, long sectors) {
         this.sectorSize = sectorSize;
         this.physicalSectorSize = sectorSize;
         this.data = new byte[Math.toIntExact(sectors * sectorSize)];

@@ -2,7 +2,11 @@ package org.diskhost.api.resolve;
 
 import java.util.concurrent.CompletableFuture;
 
+import java.util.Optional;
+
 import org.diskhost.api.Disk;
+import org.diskhost.api.handover.HandoverState;
+import org.diskhost.api.handover.StateExporter;
 import org.diskhost.api.layer.UnattachedLayer;
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -39,5 +43,27 @@ public interface ResolveContext {
     default CompletableFuture<UnattachedLayer> resolveLayer(DiskSpec layer, boolean readOnly) {
         return CompletableFuture.failedFuture(new ResolveException(new ResolveError.NoResolver(diskName(),
                 layer.kind())));
+    }
+
+    /**
+     * The state that the element in this place of the previous chain handed over (see
+     * {@link org.diskhost.api.handover}), or empty on a first build, when the predecessor had no state, or when the
+     * chain was never rebuilt. Each resolver gets its own context, so this is the state of exactly the element being
+     * resolved. A resolver that cannot read it must fail with a {@link ResolveError.ResolverError} that says why,
+     * never start empty.
+     *
+     * @since 1.2
+     */
+    default Optional<HandoverState> handedOver() {
+        return Optional.empty();
+    }
+
+    /**
+     * Registers how the element being resolved hands its state over when its chain is torn down to be rebuilt; at
+     * most one exporter per element (a second call replaces the first). Builders that never rebuild ignore it.
+     *
+     * @since 1.2
+     */
+    default void handOverWith(StateExporter exporter) {
     }
 }
