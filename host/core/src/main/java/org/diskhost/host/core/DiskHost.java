@@ -7,6 +7,7 @@ import java.util.Dictionary;
 import java.util.Enumeration;
 import java.util.HashMap;
 import java.util.Hashtable;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,6 +28,7 @@ import org.diskhost.api.resolve.ResolvedChain;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceReference;
 import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.cm.ManagedServiceFactory;
 import org.osgi.service.component.annotations.Activate;
@@ -43,7 +45,9 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  * registered {@link DiskResolver} services (and {@link LayerResolver} services for the layers of layered disks) and
  * published as a {@link Disk} service with the property
  * {@value #NAME}. When a resolver that a chain uses goes away, the disks it serves are paused (requests wait),
- * drained and closed, and rebuilt as soon as a resolver for the kind is back.
+ * drained, their elements' state collected, and closed; they are rebuilt with that state as soon as a resolver for
+ * the kind is back. {@link BackendBundles} watches updated backend bundles and rolls back a version that does not
+ * come up.
  */
 @Component(service = {ManagedServiceFactory.class, DiskHost.class},
         property = Constants.SERVICE_PID + "=" + DiskHost.FACTORY_PID, immediate = true)
@@ -62,6 +66,8 @@ public final class DiskHost implements ManagedServiceFactory {
     public static final String DATA_DIRECTORY = "diskhost.data";
     /** Framework property: how long requests wait for a missing resolver, such as {@code 30s}. */
     public static final String WAIT_TIMEOUT = "diskhost.waitTimeout";
+    /** Framework property: how long an updated backend bundle has to bring its resolvers back, such as {@code 10s}. */
+    public static final String SWAP_TIMEOUT = "diskhost.swapTimeout";
 
     private static final long DRAIN_MILLIS = 10_000;
 
@@ -71,6 +77,8 @@ public final class DiskHost implements ManagedServiceFactory {
     private final Map<String, HostedDisk> disks = new LinkedHashMap<>();
     /** Configurations that could not be read, by PID: the message. Guarded by this. */
     private final Map<String, String> badConfigurations = new LinkedHashMap<>();
+    /** The bundle of each resolver service, disk or layer. Guarded by itself. */
+    private final Map<Object, Bundle> resolverBundles = new IdentityHashMap<>();
     /** Published disks by name. Guarded by this. */
     private final Map<String, Published> published = new HashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -81,6 +89,7 @@ public final class DiskHost implements ManagedServiceFactory {
     private volatile BundleContext context;
     private volatile Path dataDirectory = Path.of("").toAbsolutePath();
     private volatile Duration waitTimeout = Duration.ofSeconds(30);
+    private volatile BackendBundles backendBundles;
 
     private record Published(Disk disk, ServiceRegistration<Disk> registration) {
     }
@@ -92,11 +101,18 @@ public final class DiskHost implements ManagedServiceFactory {
         if (data != null) {
             dataDirectory = Path.of(data).toAbsolutePath();
         }
-        String timeout = context.getProperty(WAIT_TIMEOUT);
-        if (timeout != null) {
-            waitTimeout = org.diskhost.api.resolve.Settings.of("host", "host", Map.of("t", timeout), null)
-                    .duration("t", waitTimeout);
-        }
+        waitTimeout = durationProperty(context, WAIT_TIMEOUT, waitTimeout);
+        BackendBundles bundles = new BackendBundles(context, durationProperty(context, SWAP_TIMEOUT,
+                Duration.ofSeconds(10)), timer, this::giveUp);
+        bundles.open();
+        backendBundles = bundles;
+    }
+
+    private static Duration durationProperty(BundleContext context, String name, Duration fallback) {
+        String value = context.getProperty(name);
+        return value == null ? fallback
+                : org.diskhost.api.resolve.Settings.of("host", "host", Map.of(name, value), null).duration(name,
+                        fallback);
     }
 
     @Deactivate
@@ -109,6 +125,10 @@ public final class DiskHost implements ManagedServiceFactory {
             published.clear();
         }
         all.forEach(HostedDisk::shutdown);
+        BackendBundles bundles = backendBundles;
+        if (bundles != null) {
+            bundles.close();
+        }
         timer.shutdownNow();
     }
 
@@ -116,8 +136,11 @@ public final class DiskHost implements ManagedServiceFactory {
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY, unbind = "removeResolver")
-    void addResolver(DiskResolver resolver, Map<String, Object> properties) {
-        added("resolver for kind '" + resolvers.add(resolver, properties) + "'");
+    void addResolver(DiskResolver resolver, ServiceReference<DiskResolver> reference,
+            Map<String, Object> properties) {
+        String kind = resolvers.add(resolver, properties);
+        arrived(resolver, reference, kind);
+        added("resolver for kind '" + kind + "'");
     }
 
     /**
@@ -126,20 +149,62 @@ public final class DiskHost implements ManagedServiceFactory {
      */
     void removeResolver(DiskResolver resolver, Map<String, Object> properties) {
         String kind = resolvers.remove(resolver, properties);
+        departed(resolver, kind);
         removed("resolver for kind '" + kind + "'", disk -> disk.uses(resolver));
     }
 
     /** Layer resolvers, for layered disks: disks that wait for a layer kind are built once it arrives. */
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY, unbind = "removeLayerResolver")
-    void addLayerResolver(LayerResolver resolver, Map<String, Object> properties) {
-        added("resolver for layer kind '" + layerResolvers.add(resolver, properties) + "'");
+    void addLayerResolver(LayerResolver resolver, ServiceReference<LayerResolver> reference,
+            Map<String, Object> properties) {
+        String kind = layerResolvers.add(resolver, properties);
+        arrived(resolver, reference, "layer:" + kind);
+        added("resolver for layer kind '" + kind + "'");
     }
 
     /** As {@link #removeResolver}, for the disks with a layer the resolver built. */
     void removeLayerResolver(LayerResolver resolver, Map<String, Object> properties) {
         String kind = layerResolvers.remove(resolver, properties);
+        departed(resolver, "layer:" + kind);
         removed("resolver for layer kind '" + kind + "'", disk -> disk.uses(resolver));
+    }
+
+    private void arrived(Object resolver, ServiceReference<?> reference, String kind) {
+        Bundle bundle = reference.getBundle();
+        synchronized (resolverBundles) {
+            resolverBundles.put(resolver, bundle);
+        }
+        BackendBundles bundles = backendBundles;
+        if (bundles != null) {
+            bundles.arrived(bundle, kind);
+        }
+    }
+
+    private void departed(Object resolver, String kind) {
+        Bundle bundle;
+        synchronized (resolverBundles) {
+            bundle = resolverBundles.remove(resolver);
+        }
+        BackendBundles bundles = backendBundles;
+        if (bundles != null) {
+            bundles.departed(bundle, kind);
+        }
+    }
+
+    private Bundle bundleOf(Object resolver) {
+        synchronized (resolverBundles) {
+            return resolverBundles.get(resolver);
+        }
+    }
+
+    /** An update failed for good: the requests waiting for its kinds fail with {@code reason}. */
+    private void giveUp(java.util.Set<String> kinds, String reason) {
+        for (HostedDisk disk : disks()) {
+            if (disk.waitsForAny(kinds)) {
+                disk.failWaiting(reason);
+            }
+        }
     }
 
     private void added(String what) {
@@ -320,10 +385,11 @@ public final class DiskHost implements ManagedServiceFactory {
         }
         long generation = disk.beginRebuild();
         DiskSpec spec = disk.spec();
-        ResolvedChain.resolve(disk.name, spec, disk.readOnly(), resolvers::get, layerResolvers::get)
+        ResolvedChain.resolve(disk.name, spec, disk.readOnly(), resolvers::get, layerResolvers::get,
+                disk.handover())
                 .whenComplete((chain, failure) -> {
                     if (failure == null) {
-                        if (disk.activate(generation, chain)) {
+                        if (disk.activate(generation, chain, elementsOf(chain))) {
                             LOG.info(() -> "disk '" + disk.name + "' is ready: " + disk.chainDescription() + ", "
                                     + chain.disk().sectorCount() + " sectors of " + chain.disk().sectorSize()
                                     + " bytes");
@@ -332,16 +398,56 @@ public final class DiskHost implements ManagedServiceFactory {
                         return;
                     }
                     ResolveException error = ResolveException.of(failure, disk.name, spec.kind());
-                    if (error.error() instanceof ResolveError.NoResolver) {
-                        disk.waiting(generation, error.getMessage());
+                    if (error.error() instanceof ResolveError.NoResolver missing) {
+                        disk.waiting(generation, missing.kind(), error.getMessage());
                         LOG.info(() -> error.getMessage() + "; disk '" + disk.name + "' waits for it");
                         timer.schedule(() -> disk.expireWaiting(generation, error.getMessage() + " (waited "
                                 + waitTimeout.toMillis() + " ms)"), waitTimeout.toMillis(), TimeUnit.MILLISECONDS);
+                    } else if (newVersionFailed(error.error())) {
+                        // The requests keep waiting: the rolled-back version brings the kind back.
+                        disk.waiting(generation, kindOf(error.error()), error.getMessage());
+                        LOG.warning(() -> error.getMessage() + "; disk '" + disk.name + "' waits for the rollback");
                     } else {
                         disk.fail(generation, error.getMessage());
                         LOG.warning(error.getMessage());
                     }
                 });
+    }
+
+    /** Tells the bundle watch that the resolver of the failed kind refused the chain; true if it was just updated. */
+    private boolean newVersionFailed(ResolveError error) {
+        String kind = kindOf(error);
+        Object resolver = resolvers.get(kind) != null ? resolvers.get(kind) : layerResolvers.get(kind);
+        BackendBundles bundles = backendBundles;
+        return resolver != null && bundles != null
+                && bundles.chainFailed(bundleOf(resolver), kind, error.message());
+    }
+
+    private static String kindOf(ResolveError error) {
+        return switch (error) {
+            case ResolveError.NoResolver e -> e.kind();
+            case ResolveError.ParseError e -> e.kind();
+            case ResolveError.ResolverError e -> e.kind();
+        };
+    }
+
+    /** The chain's elements with the bundles that built them. */
+    private List<ChainElement> elementsOf(ResolvedChain chain) {
+        BackendBundles bundles = backendBundles;
+        List<ChainElement> elements = new ArrayList<>();
+        for (ResolvedChain.Element e : chain.elements()) {
+            Bundle b = bundleOf(e.resolver());
+            elements.add(b == null ? new ChainElement(e.place(), e.kind(), "-", "-", -1, 0)
+                    : new ChainElement(e.place(), e.kind(), b.getSymbolicName(), b.getVersion().toString(),
+                            b.getBundleId(), bundles == null ? 0 : bundles.revision(b)));
+        }
+        return elements;
+    }
+
+    /** What happened to backend bundles lately: updates, rollbacks, failures. */
+    List<BackendBundles.Event> bundleHistory() {
+        BackendBundles bundles = backendBundles;
+        return bundles == null ? List.of() : bundles.history();
     }
 
     /** Publishes the disk as a service, or republishes it if its fixed metadata changed. */

@@ -1,10 +1,12 @@
 package org.diskhost.host.core;
 
 import java.io.IOException;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.logging.Logger;
 
@@ -15,6 +17,7 @@ import org.diskhost.api.DiskId;
 import org.diskhost.api.DiskIo;
 import org.diskhost.api.UnmapBehavior;
 import org.diskhost.api.buffers.RequestBuffers;
+import org.diskhost.api.handover.Handover;
 import org.diskhost.api.inspect.Inspector;
 import org.diskhost.api.pr.PersistentReservation;
 import org.diskhost.api.resolve.DiskSpec;
@@ -25,6 +28,10 @@ import org.diskhost.api.resolve.ResolvedChain;
  * Frontends hold the {@link Disk} published for it and never see a backend object, so rebuilding the chain (a
  * resolver's bundle went away and came back, or the configuration changed) is invisible to them: while no chain
  * serves the disk, requests wait, and they run on the new chain once it is up.
+ *
+ * <p>A swap: {@link #pause} closes the door, waits for the requests in flight, collects the state the chain's
+ * elements hand over, and closes the old chain; {@link #activate} opens the door on the new chain, which was built
+ * with that state ({@link #handover()}). The disk counts its swaps and measures each pause and the requests it held.
  */
 final class HostedDisk implements DiskIo {
     private static final Logger LOG = Logger.getLogger(HostedDisk.class.getName());
@@ -52,11 +59,27 @@ final class HostedDisk implements DiskIo {
     private CompletableFuture<Void> gate = new CompletableFuture<>();
     private State state = State.RESOLVING;
     private String reason = "";
+    /** The kind a waiting disk's rebuild lacks. */
+    private String waitingFor;
     /** Bumped on every rebuild, so that a late result of an older one is dropped. */
     private long generation;
     /** Chains built for this disk, the first included. */
     private long chainBuilds;
+    /** When the last pause began (epoch ms), for display. */
     private long lastPauseMillis;
+    /** When the current pause began (nanoTime), or 0 while no pause is open. Guarded by this. */
+    private long pausedAtNanos;
+    /** Chains replaced under the running disk. Guarded by this. */
+    private long swaps;
+    private long lastPauseNanos;
+    private long maxPauseNanos;
+    private long lastHeld;
+    /** Requests that waited in the current pause. */
+    private final AtomicLong held = new AtomicLong();
+    /** What the last chain handed over, until a successor is active. Guarded by this. */
+    private Handover handover = Handover.NONE;
+    /** The elements of the active chain, with the bundles that built them. Guarded by this. */
+    private List<ChainElement> elements = List.of();
     /** Metadata of the last chain, for a disk that is paused. */
     private volatile Disk lastDisk;
     /** Completes when the next chain is activated. Guarded by this. */
@@ -134,15 +157,32 @@ final class HostedDisk implements DiskIo {
             }
             state = State.WAITING;
             reason = why;
-            lastPauseMillis = System.currentTimeMillis();
+            if (old != null && pausedAtNanos == 0) {
+                pausedAtNanos = System.nanoTime();
+                lastPauseMillis = System.currentTimeMillis();
+                held.set(0);
+            }
         }
         if (old != null) {
-            retire(old, drainMillis);
+            Handover state = retire(old, drainMillis);
+            synchronized (this) {
+                handover = state;
+            }
         }
+    }
+
+    /** The state the last chain handed over, for its successor; empty once a successor is active. */
+    synchronized Handover handover() {
+        return handover;
     }
 
     /** Makes {@code chain} serve the disk, if {@code generation} is still current; else closes it. */
     boolean activate(long generation, ResolvedChain chain) {
+        return activate(generation, chain, List.of());
+    }
+
+    /** As {@link #activate(long, ResolvedChain)}, recording which bundles built the chain's elements. */
+    boolean activate(long generation, ResolvedChain chain, List<ChainElement> elements) {
         CompletableFuture<Void> open;
         CompletableFuture<Void> activated;
         ActiveChain old;
@@ -157,6 +197,15 @@ final class HostedDisk implements DiskIo {
             state = State.READY;
             reason = "";
             chainBuilds++;
+            this.elements = List.copyOf(elements);
+            handover = Handover.NONE;
+            if (pausedAtNanos != 0) {
+                swaps++;
+                lastPauseNanos = System.nanoTime() - pausedAtNanos;
+                maxPauseNanos = Math.max(maxPauseNanos, lastPauseNanos);
+                lastHeld = held.get();
+                pausedAtNanos = 0;
+            }
             open = gate;
             activated = nextActivation;
             nextActivation = new CompletableFuture<>();
@@ -169,12 +218,39 @@ final class HostedDisk implements DiskIo {
         return true;
     }
 
-    /** Records that the rebuild of {@code generation} is waiting for a resolver. */
-    synchronized void waiting(long generation, String why) {
+    /** Swap statistics, for inspect and the shell. */
+    synchronized SwapStats swapStats() {
+        return new SwapStats(swaps, lastPauseNanos, maxPauseNanos,
+                pausedAtNanos == 0 ? lastHeld : held.get(), pausedAtNanos != 0, elements);
+    }
+
+    /**
+     * A disk's swaps.
+     *
+     * @param swaps chains replaced under the running disk
+     * @param lastPauseNanos how long the last completed swap held requests back
+     * @param maxPauseNanos the longest such pause
+     * @param requestsHeld requests that waited in the current pause, or in the last one
+     * @param paused whether a pause is open now
+     * @param elements the active chain's elements and their bundles
+     */
+    record SwapStats(long swaps, long lastPauseNanos, long maxPauseNanos, long requestsHeld, boolean paused,
+            List<ChainElement> elements) {
+    }
+
+    /** Records that the rebuild of {@code generation} is waiting for a resolver of {@code kind}. */
+    synchronized void waiting(long generation, String kind, String why) {
         if (generation == this.generation && state != State.CLOSED) {
             state = State.WAITING;
             reason = why;
+            waitingFor = kind;
         }
+    }
+
+    /** Whether the disk waits for a resolver of one of {@code kinds} (layer kinds as {@code layer:KIND}). */
+    synchronized boolean waitsForAny(java.util.Set<String> kinds) {
+        return state == State.WAITING && waitingFor != null
+                && (kinds.contains(waitingFor) || kinds.contains("layer:" + waitingFor));
     }
 
     /** Fails the disk: waiting and future requests fail with an I/O error that says why. */
@@ -209,6 +285,22 @@ final class HostedDisk implements DiskIo {
                 "disk '" + name + "' has no backend: " + why))));
     }
 
+    /**
+     * Fails the requests waiting now, because the backend they wait for will not come (an update failed and could
+     * not be rolled back). The disk stays {@link State#WAITING} and comes up if a resolver arrives later.
+     */
+    void failWaiting(String why) {
+        CompletableFuture<Void> failed;
+        synchronized (this) {
+            if (state != State.WAITING) {
+                return;
+            }
+            reason = why + "; requests fail until it comes";
+            failed = gate;
+        }
+        failed.completeExceptionally(new DiskException(new DiskError.Io(new IOException(
+                "disk '" + name + "' has no backend: " + why))));
+    }
 
     /** Removes the disk: closes its chain after draining; requests fail from now on. */
     void shutdown() {
@@ -232,7 +324,8 @@ final class HostedDisk implements DiskIo {
         }
     }
 
-    private void retire(ActiveChain old, long drainMillis) {
+    /** Drains the old chain, collects what its elements hand over, and closes it. */
+    private Handover retire(ActiveChain old, long drainMillis) {
         try {
             old.drain().get(drainMillis, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
@@ -241,7 +334,9 @@ final class HostedDisk implements DiskIo {
         } catch (Exception e) {
             LOG.warning(() -> "disk '" + name + "': draining failed: " + e);
         }
+        Handover state = old.chain.handOver();
         old.chain.close();
+        return state;
     }
 
     /** The disk serving now, or null. */
@@ -254,21 +349,34 @@ final class HostedDisk implements DiskIo {
 
     /** Runs {@code request} on the active chain, or once one is active. */
     private <T> CompletableFuture<T> submit(Function<Disk, CompletableFuture<T>> request) {
-        ActiveChain a = active;
-        if (a != null && a.enter()) {
-            CompletableFuture<T> result = request.apply(a.disk());
-            result.whenComplete((value, failure) -> a.exit());
+        CompletableFuture<T> result = runOn(active, request);
+        if (result != null) {
             return result;
         }
+        held.incrementAndGet();
+        return waitAndSubmit(request);
+    }
+
+    /** Runs {@code request} on {@code chain} if it still admits requests; null if not. */
+    private static <T> CompletableFuture<T> runOn(ActiveChain chain, Function<Disk, CompletableFuture<T>> request) {
+        if (chain == null || !chain.enter()) {
+            return null;
+        }
+        CompletableFuture<T> result = request.apply(chain.disk());
+        result.whenComplete((value, failure) -> chain.exit());
+        return result;
+    }
+
+    private <T> CompletableFuture<T> waitAndSubmit(Function<Disk, CompletableFuture<T>> request) {
         CompletableFuture<Void> wait;
         synchronized (this) {
-            if (active != null && active != a) {
-                wait = CompletableFuture.completedFuture(null); // a new chain came up meanwhile
-            } else {
-                wait = gate;
-            }
+            // A chain that is active here admits requests: pause and activate swap it out under this lock first.
+            wait = active != null ? CompletableFuture.completedFuture(null) : gate;
         }
-        return wait.thenCompose(v -> submit(request));
+        return wait.thenCompose(v -> {
+            CompletableFuture<T> result = runOn(active, request);
+            return result != null ? result : waitAndSubmit(request);
+        });
     }
 
     private Disk metadata() {
@@ -384,11 +492,22 @@ final class HostedDisk implements DiskIo {
                     .value("reason", reason.isEmpty() ? null : reason)
                     .value("chain", chainDescription())
                     .value("chain_builds", chainBuilds)
+                    .value("swaps", swaps)
                     .value("last_pause", lastPauseMillis == 0 ? null : java.time.Instant.ofEpochMilli(lastPauseMillis))
+                    .value("last_pause_ms", swaps == 0 ? null : millis(lastPauseNanos))
+                    .value("max_pause_ms", swaps == 0 ? null : millis(maxPauseNanos))
+                    .value("requests_held", pausedAtNanos == 0 ? lastHeld : held.get())
                     .value("requests_in_flight", a == null ? 0 : a.inFlight());
+            for (ChainElement e : elements) {
+                out.value("element " + e.place(), e.describe());
+            }
         }
         if (a != null) {
             out.child("backend", a.disk());
         }
+    }
+
+    static String millis(long nanos) {
+        return String.format(java.util.Locale.ROOT, "%.1f", nanos / 1e6);
     }
 }

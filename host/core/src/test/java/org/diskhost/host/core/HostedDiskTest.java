@@ -139,7 +139,7 @@ class HostedDiskTest {
         Disk disk = Disk.of(hosted);
         hosted.pause("swap", 1000);
         long generation = hosted.beginRebuild();
-        hosted.waiting(generation, "no resolver for kind 'memory'");
+        hosted.waiting(generation, "memory", "no resolver for kind 'memory'");
         CompletableFuture<Void> waiting = disk.syncCache();
         hosted.expireWaiting(generation, "no resolver for kind 'memory' (waited 30000 ms)");
         DiskError.Io error = failsWith(DiskError.Io.class, waiting);
