@@ -1,6 +1,7 @@
 package org.diskhost.backend.delay;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
@@ -9,6 +10,7 @@ import org.diskhost.api.Disk;
 import org.diskhost.api.DiskError;
 import org.diskhost.api.DiskException;
 import org.diskhost.api.ForwardingDiskIo;
+import org.diskhost.api.handover.HandoverState;
 import org.diskhost.api.buffers.RequestBuffers;
 import org.diskhost.api.inspect.Inspector;
 
@@ -28,6 +30,16 @@ final class DelayDisk extends ForwardingDiskIo {
     private volatile Delays current;
     /** Where the current delays come from: {@code "spec"} or the configuration's PID. */
     private volatile String source = "spec";
+    /**
+     * Delays a runtime change gave the predecessor of this disk (before a chain rebuild), which apply until this
+     * bundle hears of that change again (Configuration Admin redelivers it) or of its deletion; null if none.
+     */
+    private volatile Delays inherited;
+    private volatile String inheritedSource;
+
+    /** The handover format of the delays in force. Version 1: read, write (durations), source. */
+    static final String HANDOVER_FORMAT = "org.diskhost.delay";
+    private static final int HANDOVER_VERSION = 1;
 
     /**
      * @param diskName the configured disk this layer belongs to, as runtime changes address it
@@ -55,6 +67,43 @@ final class DelayDisk extends ForwardingDiskIo {
     /** The delays the next requests get. */
     Delays delays() {
         return current;
+    }
+
+    /** The delays in force and where they come from, for the disk that replaces this one in a rebuilt chain. */
+    HandoverState export() {
+        Delays now = current;
+        return new HandoverState(HANDOVER_FORMAT, HANDOVER_VERSION, Map.of("read", now.read(), "write", now.write(),
+                "source", source));
+    }
+
+    /**
+     * Takes over the delays a predecessor {@linkplain #export() exported} if a runtime change set them (delays from
+     * the spec come from this disk's own spec).
+     *
+     * @throws IllegalArgumentException when the state is not one this version reads
+     */
+    void inherit(HandoverState state) {
+        state.require(HANDOVER_FORMAT, HANDOVER_VERSION);
+        Delays delays = new Delays(state.duration("read"), state.duration("write"));
+        String from = state.string("source");
+        if (!from.equals("spec")) {
+            inherited = delays;
+            inheritedSource = from;
+        }
+    }
+
+    /** The delays inherited from a runtime change, while no change for this disk has been heard of since. */
+    java.util.Optional<Delays> inherited() {
+        return java.util.Optional.ofNullable(inherited);
+    }
+
+    String inheritedSource() {
+        return inheritedSource;
+    }
+
+    /** A runtime change for this disk arrived or was deleted: what was inherited no longer applies. */
+    void forgetInherited() {
+        inherited = null;
     }
 
     /** Changes the delays of the requests from now on; {@code source} says where they come from. */

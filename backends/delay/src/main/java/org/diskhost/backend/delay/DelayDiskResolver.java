@@ -8,6 +8,7 @@ import org.diskhost.api.Disk;
 import org.diskhost.api.resolve.DiskResolver;
 import org.diskhost.api.resolve.DiskSpec;
 import org.diskhost.api.resolve.ResolveContext;
+import org.diskhost.api.resolve.ResolveError;
 import org.diskhost.api.resolve.ResolveException;
 import org.diskhost.api.resolve.Settings;
 
@@ -62,7 +63,14 @@ public final class DelayDiskResolver implements DiskResolver {
         }
         return context.resolve(inner).thenApply(disk -> {
             DelayDisk delay = new DelayDisk(disk, context.diskName(), delays, timer, live);
+            try {
+                context.handedOver().ifPresent(delay::inherit);
+            } catch (IllegalArgumentException e) {
+                throw new ResolveException(new ResolveError.ResolverError(context.diskName(), KIND,
+                        "cannot take over the delays: " + e.getMessage()));
+            }
             live.register(delay);
+            context.handOverWith(delay::export);
             return Disk.of(delay);
         });
     }

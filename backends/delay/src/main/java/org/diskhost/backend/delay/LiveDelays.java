@@ -10,7 +10,9 @@ import java.util.Optional;
  * The open delay disks by configured disk name, and the runtime changes by configuration PID. A disk gets the
  * change for its name when it opens and whenever that change is updated or deleted (then it returns to its spec's
  * delays), so a change outlives chain rebuilds. When several configurations name the same disk, the one updated last
- * applies. Thread-safe.
+ * applies. A disk that inherited delays from its predecessor in a rebuilt chain (a runtime change this bundle has
+ * not heard of yet, as after its own update) keeps them until a change for its name is updated or deleted.
+ * Thread-safe.
  */
 final class LiveDelays {
     private final Map<String, List<DelayDisk>> open = new LinkedHashMap<>();
@@ -41,6 +43,7 @@ final class LiveDelays {
         if (old != null && !old.diskName().equals(change.diskName())) {
             applyAll(old.diskName()); // renamed: the old disk loses this change
         }
+        forgetInherited(change.diskName());
         applyAll(change.diskName());
     }
 
@@ -48,6 +51,7 @@ final class LiveDelays {
     synchronized void delete(String source) {
         DelayChange old = changes.remove(source);
         if (old != null) {
+            forgetInherited(old.diskName());
             applyAll(old.diskName());
         }
     }
@@ -68,6 +72,10 @@ final class LiveDelays {
         return List.copyOf(open.getOrDefault(diskName, List.of()));
     }
 
+    private void forgetInherited(String diskName) {
+        open.getOrDefault(diskName, List.of()).forEach(DelayDisk::forgetInherited);
+    }
+
     private void applyAll(String diskName) {
         for (DelayDisk d : open.getOrDefault(diskName, List.of())) {
             apply(d);
@@ -78,6 +86,8 @@ final class LiveDelays {
         Optional<DelayChange> change = changeFor(disk.diskName());
         if (change.isPresent()) {
             disk.setDelays(change.get().applyTo(disk.configured()), change.get().source());
+        } else if (disk.inherited().isPresent()) {
+            disk.setDelays(disk.inherited().get(), disk.inheritedSource());
         } else {
             disk.setDelays(disk.configured(), "spec");
         }

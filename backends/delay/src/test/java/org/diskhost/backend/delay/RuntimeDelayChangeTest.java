@@ -191,4 +191,35 @@ class RuntimeDelayChangeTest {
                 "felix.fileinstall.filename", "x.cfg", "readDelay", 12L));
         assertEquals(Duration.ofMillis(12), delaysOf(disk).getFirst());
     }
+
+    /**
+     * A bundle update: the new component knows no runtime change until Configuration Admin redelivers it, so the
+     * rebuilt delay disk inherits the delays in force from its predecessor; a redelivered or deleted change wins.
+     */
+    @Test
+    void aRuntimeChangeIsHandedToTheRebuiltChain() throws ConfigurationException {
+        Map<String, Object> spec = Map.of("kind", "delay", "readDelay", "1ms", "writeDelay", "2ms",
+                "disk", Map.of("kind", "memory"));
+        ResolvedChain old = resolution.resolve("swap", spec, false).join();
+        component.updated(PID, properties("diskhost.name", "swap", "readDelay", "30ms", "writeDelay", "40ms"));
+        org.diskhost.api.handover.Handover handover = old.handOver();
+        old.close();
+
+        LiveDelays newLive = new LiveDelays();
+        DelayComponent updated = new DelayComponent(newLive, timer);
+        ResolvedChain rebuilt = ResolvedChain.resolve("swap", org.diskhost.api.resolve.DiskSpec.parse("swap", spec,
+                Path.of(".")), false, Map.of("memory", new MemoryDiskResolver(), "delay",
+                        (org.diskhost.api.resolve.DiskResolver) updated)::get, kind -> null, handover).join();
+        chains.add(rebuilt);
+        assertEquals(List.of(Duration.ofMillis(30), Duration.ofMillis(40)), delaysOf(rebuilt.disk()),
+                "inherited from the runtime change");
+        assertTrue(InspectTree.of(rebuilt.disk()).toString().contains(PID), "inspect says where they come from");
+
+        updated.updated(PID, properties("diskhost.name", "swap", "readDelay", "5ms"));
+        assertEquals(List.of(Duration.ofMillis(5), Duration.ofMillis(2)), delaysOf(rebuilt.disk()),
+                "the redelivered change applies");
+        updated.deleted(PID);
+        assertEquals(List.of(Duration.ofMillis(1), Duration.ofMillis(2)), delaysOf(rebuilt.disk()),
+                "deleting it returns to the spec, not to the inherited delays");
+    }
 }

@@ -20,6 +20,7 @@ import org.diskhost.api.UnmapBehavior;
 import org.diskhost.api.buffers.BufferReader;
 import org.diskhost.api.buffers.BufferWriter;
 import org.diskhost.api.buffers.RequestBuffers;
+import org.diskhost.api.handover.HandoverState;
 import org.diskhost.api.inspect.Inspector;
 import org.diskhost.api.layer.LayerIo;
 import org.diskhost.api.layer.SectorMarker;
@@ -62,9 +63,21 @@ final class RamLayer implements LayerIo {
         boolean dead;
 
         Chunk(int bytes) {
-            this.data = new byte[bytes];
+            this(new byte[bytes], 0);
+        }
+
+        /** A chunk around handed-over data. */
+        Chunk(byte[] data, long present) {
+            this.data = data;
+            this.present = present;
         }
     }
+
+    /** The handover format of a RAM layer's contents. Version 1: see {@link #export()}. */
+    static final String HANDOVER_FORMAT = "org.diskhost.ram";
+    private static final int HANDOVER_VERSION = 1;
+    /** The size the layer was built for (by settings or a runtime size), as opposed to a later resize. */
+    private long requestedSectors;
 
     private final Runnable onClose;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
@@ -82,6 +95,77 @@ final class RamLayer implements LayerIo {
         this.chunkShift = Integer.numberOfTrailingZeros(perChunk);
         this.sectorCount = geometry.sectorCount();
         this.zeroAfter = new AtomicLong(geometry.sectorCount());
+        this.requestedSectors = geometry.sectorCount();
+    }
+
+    /**
+     * The contents for the layer that replaces this one when the chain is rebuilt: sector size, size, the size it
+     * was built for, the zero-after watermark, and the chunks (index, present-sector bitmap, data). The data
+     * arrays are handed over, not copied: this layer is drained and is closed next.
+     */
+    HandoverState export() {
+        resizeLock.writeLock().lock();
+        try {
+            int n = chunks.size();
+            long[] indexes = new long[n];
+            long[] present = new long[n];
+            List<byte[]> data = new java.util.ArrayList<>(n);
+            int i = 0;
+            for (Map.Entry<Long, Chunk> e : chunks.entrySet()) {
+                Chunk chunk = e.getValue();
+                synchronized (chunk) {
+                    indexes[i] = e.getKey();
+                    present[i] = chunk.present;
+                    data.add(chunk.data);
+                }
+                i++;
+            }
+            return new HandoverState(HANDOVER_FORMAT, HANDOVER_VERSION, Map.of("sectorSize", sectorSize,
+                    "sectorCount", sectorCount, "requestedSectors", requestedSectors, "zeroAfter", zeroAfter.get(),
+                    "chunkIndexes", indexes, "chunkPresent", present, "chunkData", data));
+        } finally {
+            resizeLock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * A layer with the contents its predecessor {@linkplain #export() exported}. It keeps the predecessor's size
+     * (which a runtime resize may have changed) unless {@code geometry} asks for another size than the predecessor
+     * was built for: then the settings changed, and the layer is resized to them as a runtime resize would.
+     *
+     * @throws IllegalArgumentException when the state is not a RAM layer's, or does not fit this geometry
+     */
+    static RamLayer restore(RamGeometry geometry, HandoverState state, Runnable onClose) {
+        state.require(HANDOVER_FORMAT, HANDOVER_VERSION);
+        int sectorSize = state.integer("sectorSize");
+        if (sectorSize != geometry.sectorSize()) {
+            throw new IllegalArgumentException("the handed-over RAM layer has " + sectorSize
+                    + "-byte sectors, this one " + geometry.sectorSize());
+        }
+        long count = state.number("sectorCount");
+        RamLayer layer = new RamLayer(new RamGeometry(sectorSize, count), onClose);
+        long[] indexes = state.longs("chunkIndexes");
+        long[] present = state.longs("chunkPresent");
+        List<byte[]> data = state.list("chunkData", byte[].class);
+        int chunkBytes = layer.perChunk << layer.shift;
+        long chunkCount = (count + layer.perChunk - 1) >>> layer.chunkShift;
+        if (present.length != indexes.length || data.size() != indexes.length) {
+            throw new IllegalArgumentException("the handed-over RAM layer's chunk lists differ in length");
+        }
+        for (int i = 0; i < indexes.length; i++) {
+            if (indexes[i] < 0 || indexes[i] >= chunkCount || data.get(i).length != chunkBytes) {
+                throw new IllegalArgumentException("the handed-over RAM layer's chunk " + indexes[i]
+                        + " does not fit a layer of " + count + " sectors");
+            }
+            layer.chunks.put(indexes[i], new Chunk(data.get(i), present[i]));
+        }
+        layer.zeroAfter.set(Math.min(state.number("zeroAfter"), count));
+        long requested = state.number("requestedSectors");
+        if (geometry.sectorCount() != requested) {
+            layer.resize(geometry.sectorCount());
+        }
+        layer.requestedSectors = geometry.sectorCount();
+        return layer;
     }
 
     @Override

@@ -5,6 +5,7 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 
+import org.diskhost.api.handover.HandoverState;
 import org.diskhost.api.layer.LayerIo;
 import org.diskhost.api.layer.LowerLayer;
 import org.diskhost.api.layer.UnattachedLayer;
@@ -12,6 +13,7 @@ import org.diskhost.api.resolve.DiskResolver;
 import org.diskhost.api.resolve.DiskSpec;
 import org.diskhost.api.resolve.LayerResolver;
 import org.diskhost.api.resolve.ResolveContext;
+import org.diskhost.api.resolve.ResolveError;
 import org.diskhost.api.resolve.ResolveException;
 import org.diskhost.api.resolve.Settings;
 import org.osgi.service.component.annotations.Component;
@@ -40,14 +42,19 @@ public final class RamLayerResolver implements LayerResolver {
     public CompletableFuture<UnattachedLayer> resolve(DiskSpec spec, ResolveContext context) {
         try {
             spec.settings().allowOnly(SIZE, SECTOR_SIZE);
-            return CompletableFuture.completedFuture(unattached(spec.settings(), context.diskName()));
+            return CompletableFuture.completedFuture(unattached(spec.settings(), context));
         } catch (ResolveException e) {
             return CompletableFuture.failedFuture(e);
         }
     }
 
-    /** A RAM layer of disk {@code diskName} from {@code size} and {@code sectorSize} in {@code settings}. */
-    static UnattachedLayer unattached(Settings settings, String diskName) {
+    /**
+     * A RAM layer from {@code size} and {@code sectorSize} in {@code settings}, for the disk and place of
+     * {@code context}: it takes over the contents its predecessor in that place handed over, and hands its own over
+     * when the chain is rebuilt.
+     */
+    static UnattachedLayer unattached(Settings settings, ResolveContext context) {
+        String diskName = context.diskName();
         OptionalLong size = settings.optionalSize(SIZE);
         OptionalInt sectorSize = sectorSize(settings);
         return new UnattachedLayer() {
@@ -64,8 +71,17 @@ public final class RamLayerResolver implements LayerResolver {
                             + (runtime.isPresent() ? " (the runtime size set for the disk)" : "")));
                 }
                 RamLayer[] layer = new RamLayer[1];
-                layer[0] = new RamLayer(geometry, () -> live.unregister(diskName, layer[0]));
+                Runnable onClose = () -> live.unregister(diskName, layer[0]);
+                Optional<HandoverState> handedOver = context.handedOver();
+                try {
+                    layer[0] = handedOver.isPresent() ? RamLayer.restore(geometry, handedOver.get(), onClose)
+                            : new RamLayer(geometry, onClose);
+                } catch (IllegalArgumentException e) {
+                    return CompletableFuture.failedFuture(new ResolveException(new ResolveError.ResolverError(
+                            diskName, KIND, "cannot take over the RAM layer's contents: " + e.getMessage())));
+                }
                 live.register(diskName, layer[0]);
+                context.handOverWith(layer[0]::export);
                 return CompletableFuture.completedFuture(layer[0]);
             }
         };

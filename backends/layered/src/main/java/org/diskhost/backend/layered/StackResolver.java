@@ -67,6 +67,6 @@ abstract class StackResolver implements DiskResolver {
     /** A RAM layer of this bundle, configured by {@code settings} ({@code size}, {@code sectorSize}). */
     static StackBuilder.Planned ram(String setting, Settings settings, ResolveContext context) {
         return new StackBuilder.Planned(setting, readOnly -> CompletableFuture.completedFuture(
-                RamLayerResolver.unattached(settings, context.diskName())), false, false);
+                RamLayerResolver.unattached(settings, context)), false, false);
     }
 }

@@ -1,13 +1,12 @@
 package org.diskhost.backend.prwrap;
 
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 
 import org.diskhost.api.Disk;
 import org.diskhost.api.resolve.DiskResolver;
 import org.diskhost.api.resolve.DiskSpec;
 import org.diskhost.api.resolve.ResolveContext;
+import org.diskhost.api.resolve.ResolveError;
 import org.diskhost.api.resolve.ResolveException;
 import org.diskhost.api.resolve.Settings;
 import org.osgi.service.component.annotations.Component;
@@ -18,22 +17,16 @@ import aQute.bnd.annotation.spi.ServiceProvider;
 /**
  * Resolves kind {@code prwrap}: the disk in setting {@code disk}, with persistent reservations emulated in memory.
  *
- * <p>The reservation state belongs to the configured disk, not to one chain: when the host rebuilds a chain whose
- * spec did not change (a backend bundle below was updated), the new prwrap disk continues with the same
- * registrations and reservation, so a guest does not lose them to a swap it never sees. The state lives as long as
- * this resolver (the bundle); a changed spec starts afresh.
+ * <p>The reservation state belongs to the configured disk, not to one chain: when the host rebuilds the chain (a
+ * backend bundle in it was updated, this one included, or the disk was reconfigured), the prwrap disk hands its
+ * registrations, reservation and generation to its successor, so a guest does not lose them to a swap it never
+ * sees.
  */
 @Component(service = DiskResolver.class, property = DiskResolver.KIND_PROPERTY + "=" + PrWrapDiskResolver.KIND)
 @ServiceProvider(value = DiskResolver.class, resolution = Resolution.OPTIONAL)
 public final class PrWrapDiskResolver implements DiskResolver {
     public static final String KIND = "prwrap";
     static final String DISK = "disk";
-
-    /**
-     * Reservation state by the settings that built it. Settings compare by value and include the disk's name and
-     * the place in its chain, so two prwrap layers never share state.
-     */
-    private final Map<Settings, EmulatedReservations> states = new ConcurrentHashMap<>();
 
     @Override
     public String kind() {
@@ -44,13 +37,19 @@ public final class PrWrapDiskResolver implements DiskResolver {
     public CompletableFuture<Disk> resolve(DiskSpec spec, ResolveContext context) {
         Settings settings = spec.settings();
         DiskSpec inner;
+        ReservationState initial;
         try {
             settings.allowOnly(DISK);
             inner = settings.disk(DISK);
+            initial = context.handedOver().map(ReservationState::restore).orElse(ReservationState.INITIAL);
         } catch (ResolveException e) {
             return CompletableFuture.failedFuture(e);
+        } catch (IllegalArgumentException e) {
+            return CompletableFuture.failedFuture(new ResolveException(new ResolveError.ResolverError(
+                    context.diskName(), KIND, "cannot take over the reservations: " + e.getMessage())));
         }
-        return context.resolve(inner).thenApply(disk -> Disk.of(new ReservationDisk(disk,
-                states.computeIfAbsent(settings, s -> new EmulatedReservations()))));
+        EmulatedReservations reservations = new EmulatedReservations(initial);
+        context.handOverWith(() -> reservations.state().export());
+        return context.resolve(inner).thenApply(disk -> Disk.of(new ReservationDisk(disk, reservations)));
     }
 }

@@ -117,4 +117,29 @@ record ReservationState(int generation, long key, Optional<ReservationType> rese
         }
         return new Outcome.Next(new ReservationState(generation + 1, key, Optional.empty(), persistThroughPowerLoss));
     }
+
+    /** The handover format of the emulation's state. Version 1: generation, key, reservation type, PTPL. */
+    static final String HANDOVER_FORMAT = "org.diskhost.prwrap";
+    private static final int HANDOVER_VERSION = 1;
+
+    /** This state for the prwrap disk that replaces this one when the chain is rebuilt. */
+    org.diskhost.api.handover.HandoverState export() {
+        java.util.Map<String, Object> values = new java.util.HashMap<>(java.util.Map.of("generation", generation,
+                "key", key, "persistThroughPowerLoss", persistThroughPowerLoss));
+        reservation.ifPresent(type -> values.put("reservation", type.name()));
+        return new org.diskhost.api.handover.HandoverState(HANDOVER_FORMAT, HANDOVER_VERSION, values);
+    }
+
+    /**
+     * The state a predecessor {@linkplain #export() exported}.
+     *
+     * @throws IllegalArgumentException when it is not a prwrap state this version reads
+     */
+    static ReservationState restore(org.diskhost.api.handover.HandoverState state) {
+        state.require(HANDOVER_FORMAT, HANDOVER_VERSION);
+        Optional<ReservationType> reservation = state.has("reservation")
+                ? Optional.of(ReservationType.valueOf(state.string("reservation"))) : Optional.empty();
+        return new ReservationState(state.integer("generation"), state.number("key"), reservation,
+                state.bool("persistThroughPowerLoss"));
+    }
 }

@@ -26,6 +26,7 @@ import org.diskhost.api.Disk;
 import org.diskhost.api.DiskError;
 import org.diskhost.api.ForwardingDiskIo;
 import org.diskhost.api.UnmapBehavior;
+import org.diskhost.api.handover.Handover;
 import org.diskhost.api.inspect.InspectTree;
 import org.diskhost.api.pr.PersistentReservation;
 import org.diskhost.api.pr.ReservationType;
@@ -147,26 +148,41 @@ class ReservationDiskTest {
     }
 
     @Test
-    void theStateOutlivesARebuildOfTheSameSpec() {
-        PersistentReservation first;
-        try (ResolvedChain chain = resolve(prOverMemory("e"))) {
-            first = chain.disk().pr().orElseThrow();
-            succeeds(first.register(OptionalLong.empty(), 77, Optional.of(true)));
-            succeeds(first.reserve(77, ReservationType.EXCLUSIVE_ACCESS));
+    void theStateIsHandedToTheRebuiltChain() {
+        ResolvedChain chain = resolve(prOverMemory("e"));
+        PersistentReservation first = chain.disk().pr().orElseThrow();
+        succeeds(first.register(OptionalLong.empty(), 77, Optional.of(true)));
+        succeeds(first.reserve(77, ReservationType.EXCLUSIVE_ACCESS));
+        succeeds(first.register(OptionalLong.of(77), 78, Optional.empty()));
+        var before = succeeds(first.report());
+        Handover handover = chain.handOver();
+        chain.close();
+        try (ResolvedChain again = rebuild(prOverMemory("e"), handover)) {
+            assertEquals(before, succeeds(again.disk().pr().orElseThrow().report()),
+                    "key, reservation, generation and PTPL");
         }
-        try (ResolvedChain again = resolve(prOverMemory("e"))) {
-            var report = succeeds(again.disk().pr().orElseThrow().report());
-            assertEquals(77, report.controllers().getFirst().key());
-            assertEquals(Optional.of(ReservationType.EXCLUSIVE_ACCESS), report.reservationType());
+        try (ResolvedChain changed = rebuild(prOverMemory("e2"), handover)) {
+            assertEquals(before, succeeds(changed.disk().pr().orElseThrow().report()),
+                    "the state belongs to the disk's place, even when the disk below was reconfigured");
         }
-        try (ResolvedChain changed = resolve(prOverMemory("e2"))) {
-            assertTrue(succeeds(changed.disk().pr().orElseThrow().report()).controllers().isEmpty(),
-                    "a different spec starts afresh");
+        try (ResolvedChain fresh = resolve(prOverMemory("e"))) {
+            assertTrue(succeeds(fresh.disk().pr().orElseThrow().report()).controllers().isEmpty(),
+                    "a first build starts afresh");
         }
-        try (ResolvedChain otherName = resolution.resolve("other", prOverMemory("e"), false).join()) {
-            assertTrue(succeeds(otherName.disk().pr().orElseThrow().report()).controllers().isEmpty(),
-                    "another disk starts afresh");
-        }
+    }
+
+    @Test
+    void aStateItCannotReadFailsTheChain() {
+        Handover wrong = new Handover(Map.of("prwrap", new org.diskhost.api.handover.HandoverState(
+                "org.diskhost.ram", 1, Map.of())));
+        CompletionException e = assertThrows(CompletionException.class, () -> rebuild(prOverMemory("g"), wrong));
+        assertEquals("disk 'pr', kind 'prwrap': cannot take over the reservations: handed-over state is "
+                + "org.diskhost.ram, not org.diskhost.prwrap", ((ResolveException) e.getCause()).error().message());
+    }
+
+    private ResolvedChain rebuild(Map<String, Object> config, Handover handover) {
+        return ResolvedChain.resolve("pr", org.diskhost.api.resolve.DiskSpec.parse("pr", config, Path.of(".")), false,
+                Map.of("memory", memory, "prwrap", resolver)::get, kind -> null, handover).join();
     }
 
     @Test
