@@ -255,7 +255,7 @@ final class BackendBundles implements SynchronousBundleListener, FrameworkListen
     }
 
     /** The watched update of {@code bundle} failed: roll back if possible, else give up on its kinds. */
-    private void fail(Bundle bundle, String why) {
+    void fail(Bundle bundle, String why) {
         Set<String> kinds;
         boolean rollback;
         Path copy;
@@ -394,6 +394,7 @@ final class BackendBundles implements SynchronousBundleListener, FrameworkListen
     }
 
     private synchronized void record(Bundle bundle, String what) {
+        LOG.info(() -> bundle.getSymbolicName() + ": " + what);
         history.addLast(new Event(Instant.now(), bundle.getSymbolicName(), what));
         while (history.size() > HISTORY) {
             history.removeFirst();

@@ -11,6 +11,8 @@ import org.diskhost.api.Disk;
 import org.diskhost.api.DiskError;
 import org.diskhost.api.buffers.RequestBuffers;
 import org.diskhost.api.inspect.InspectTree;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -18,7 +20,9 @@ import org.osgi.service.component.annotations.Reference;
 /**
  * Gogo shell commands in scope {@code diskhost}: {@code disks} lists the disks with their chains and states,
  * {@code inspect NAME} shows a disk's diagnostics, {@code read NAME SECTOR [COUNT]} dumps sectors in hex, and
- * {@code write NAME SECTOR HEX} writes bytes (zero-padded to whole sectors) for diagnosis.
+ * {@code write NAME SECTOR HEX} writes bytes (zero-padded to whole sectors) for diagnosis; {@code swaps [NAME]}
+ * shows each disk's swaps (count, pauses, requests held, the bundle revision of each chain element) and what
+ * happened to backend bundles lately (updates, rollbacks, failures).
  */
 @Component(service = DiskCommands.class, property = {
     "osgi.command.scope=diskhost",
@@ -26,17 +30,70 @@ import org.osgi.service.component.annotations.Reference;
     "osgi.command.function=inspect",
     "osgi.command.function=read",
     "osgi.command.function=write",
-    "osgi.command.function=kinds"
+    "osgi.command.function=kinds",
+    "osgi.command.function=swaps",
+    "osgi.command.function=upgrade"
 })
 public final class DiskCommands {
     /** The most a diagnostic read or write transfers. */
     static final int MAX_BYTES = 64 * 1024;
 
     private final DiskHost host;
+    private final BundleContext context;
 
     @Activate
-    public DiskCommands(@Reference DiskHost host) {
+    public DiskCommands(@Reference DiskHost host, BundleContext context) {
         this.host = host;
+        this.context = context;
+    }
+
+    /**
+     * Upgrades the bundle {@code bundle} (a symbolic name or id) from the jar at {@code jar} (a path or URL) with a
+     * single pause of its disks: stop, update, refresh, start. Then waits for the host's verdict: its resolvers are
+     * back, or the update failed and was rolled back (or could not be).
+     */
+    public String upgrade(String bundle, String jar) throws Exception {
+        Bundle target = findBundle(bundle);
+        java.net.URL url = jar.contains(":") && !jar.startsWith("/") ? java.net.URI.create(jar).toURL()
+                : java.nio.file.Path.of(jar).toAbsolutePath().toUri().toURL();
+        java.time.Instant since = java.time.Instant.now();
+        boolean wasActive = target.getState() == Bundle.ACTIVE || target.getState() == Bundle.STARTING;
+        target.stop(Bundle.STOP_TRANSIENT);
+        try (java.io.InputStream in = url.openStream()) {
+            target.update(in);
+        }
+        java.util.concurrent.CountDownLatch refreshed = new java.util.concurrent.CountDownLatch(1);
+        context.getBundle(0).adapt(org.osgi.framework.wiring.FrameworkWiring.class)
+                .refreshBundles(List.of(target), e -> refreshed.countDown());
+        refreshed.await(60, java.util.concurrent.TimeUnit.SECONDS);
+        String started = "";
+        if (wasActive) {
+            try {
+                target.start();
+            } catch (org.osgi.framework.BundleException e) {
+                started = " (it failed to start: " + e.getMessage() + ")";
+                host.updateFailed(target, "it failed to start: " + e.getMessage());
+            }
+        }
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(120);
+        while (host.watching(target) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        List<BackendBundles.Event> events = host.bundleHistory();
+        StringBuilder out = new StringBuilder("updated " + target.getSymbolicName() + " to " + target.getVersion()
+                + started + "\n");
+        events.stream().filter(e -> !e.at().isBefore(since) && e.bundle().equals(target.getSymbolicName()))
+                .forEach(e -> out.append("  ").append(e.what()).append('\n'));
+        return out.toString();
+    }
+
+    private Bundle findBundle(String nameOrId) {
+        for (Bundle b : context.getBundles()) {
+            if (nameOrId.equals(b.getSymbolicName()) || nameOrId.equals(Long.toString(b.getBundleId()))) {
+                return b;
+            }
+        }
+        throw new IllegalArgumentException("no bundle '" + nameOrId + "' (give a symbolic name or an id)");
     }
 
     /** One line per disk: name, state, chain, size, and why it is not ready. */
@@ -60,6 +117,38 @@ public final class DiskCommands {
         List<String> layerKinds = host.layerKinds();
         return String.join(" ", host.kinds())
                 + (layerKinds.isEmpty() ? "" : "\nlayer kinds: " + String.join(" ", layerKinds));
+    }
+
+    /** Every disk's swaps, then the recent backend bundle events. */
+    public String swaps() {
+        StringBuilder out = new StringBuilder();
+        for (HostedDisk disk : host.disks()) {
+            out.append(swaps(disk));
+        }
+        out.append("backend bundles:\n");
+        List<BackendBundles.Event> history = host.bundleHistory();
+        if (history.isEmpty()) {
+            out.append("  no updates since the host started\n");
+        }
+        history.forEach(e -> out.append("  ").append(e).append('\n'));
+        return out.toString();
+    }
+
+    /** One disk's swaps and chain elements. */
+    public String swaps(String name) {
+        return swaps(host.disk(name).orElseThrow(() -> unknown(name)));
+    }
+
+    private static String swaps(HostedDisk disk) {
+        HostedDisk.SwapStats stats = disk.swapStats();
+        StringBuilder out = new StringBuilder(String.format("%s: %s, %d swaps, last pause %s ms, max pause %s ms, "
+                + "%d requests held%s%n", disk.name, disk.state(), stats.swaps(),
+                HostedDisk.millis(stats.lastPauseNanos()), HostedDisk.millis(stats.maxPauseNanos()),
+                stats.requestsHeld(), stats.paused() ? " (paused now: " + disk.reason() + ")" : ""));
+        for (ChainElement e : stats.elements()) {
+            out.append(String.format("  %-32s %s%n", e.place(), e.describe()));
+        }
+        return out.toString();
     }
 
     /** The diagnostics tree of a disk. */

@@ -77,8 +77,8 @@ public final class DiskHost implements ManagedServiceFactory {
     private final Map<String, HostedDisk> disks = new LinkedHashMap<>();
     /** Configurations that could not be read, by PID: the message. Guarded by this. */
     private final Map<String, String> badConfigurations = new LinkedHashMap<>();
-    /** The bundle of each resolver service, disk or layer. Guarded by itself. */
-    private final Map<Object, Bundle> resolverBundles = new IdentityHashMap<>();
+    /** The bundle and kind of each resolver service, disk or layer. Guarded by itself. */
+    private final Map<Object, Provider> providers = new IdentityHashMap<>();
     /** Published disks by name. Guarded by this. */
     private final Map<String, Published> published = new HashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -94,6 +94,10 @@ public final class DiskHost implements ManagedServiceFactory {
     private record Published(Disk disk, ServiceRegistration<Disk> registration) {
     }
 
+    /** Where a resolver service comes from; {@code kind} is {@code layer:KIND} for a layer resolver. */
+    private record Provider(Bundle bundle, String kind) {
+    }
+
     @Activate
     void activate(BundleContext context) {
         this.context = context;
@@ -106,6 +110,9 @@ public final class DiskHost implements ManagedServiceFactory {
                 Duration.ofSeconds(10)), timer, this::giveUp);
         bundles.open();
         backendBundles = bundles;
+        synchronized (providers) { // the resolvers bound before activation
+            providers.values().forEach(p -> bundles.arrived(p.bundle(), p.kind()));
+        }
     }
 
     private static Duration durationProperty(BundleContext context, String name, Duration fallback) {
@@ -172,29 +179,31 @@ public final class DiskHost implements ManagedServiceFactory {
 
     private void arrived(Object resolver, ServiceReference<?> reference, String kind) {
         Bundle bundle = reference.getBundle();
-        synchronized (resolverBundles) {
-            resolverBundles.put(resolver, bundle);
+        BackendBundles bundles;
+        synchronized (providers) {
+            providers.put(resolver, new Provider(bundle, kind));
+            bundles = backendBundles;
         }
-        BackendBundles bundles = backendBundles;
         if (bundles != null) {
             bundles.arrived(bundle, kind);
         }
     }
 
     private void departed(Object resolver, String kind) {
-        Bundle bundle;
-        synchronized (resolverBundles) {
-            bundle = resolverBundles.remove(resolver);
+        Provider provider;
+        synchronized (providers) {
+            provider = providers.remove(resolver);
         }
         BackendBundles bundles = backendBundles;
-        if (bundles != null) {
-            bundles.departed(bundle, kind);
+        if (bundles != null && provider != null) {
+            bundles.departed(provider.bundle(), kind);
         }
     }
 
     private Bundle bundleOf(Object resolver) {
-        synchronized (resolverBundles) {
-            return resolverBundles.get(resolver);
+        synchronized (providers) {
+            Provider provider = providers.get(resolver);
+            return provider == null ? null : provider.bundle();
         }
     }
 
@@ -442,6 +451,20 @@ public final class DiskHost implements ManagedServiceFactory {
                             b.getBundleId(), bundles == null ? 0 : bundles.revision(b)));
         }
         return elements;
+    }
+
+    /** Whoever updated {@code bundle} saw it fail to start: the watch need not wait for its timeout. */
+    void updateFailed(Bundle bundle, String why) {
+        BackendBundles bundles = backendBundles;
+        if (bundles != null) {
+            bundles.fail(bundle, why);
+        }
+    }
+
+    /** Whether an update of {@code bundle} is still being watched (or rolled back). */
+    boolean watching(Bundle bundle) {
+        BackendBundles bundles = backendBundles;
+        return bundles != null && bundles.watching(bundle);
     }
 
     /** What happened to backend bundles lately: updates, rollbacks, failures. */
