@@ -115,6 +115,50 @@ class LauncherIT {
     }
 
     /**
+     * An NBD client's verifying fio job across swaps of every bundle of a crypt → delay → layered(RAM over file)
+     * chain, each upgraded by a jar dropped into deploy/: no request fails and every block verifies, so the
+     * RAM layer's contents (where all the writes are) came through each swap.
+     */
+    @Test
+    void fioVerifiesAcrossSwapsOfEveryBundleOfAChain() throws Exception {
+        Path config = dir.resolve("diskhost.json");
+        Path socket = dir.resolve("var/nbd.sock");
+        Files.createDirectories(dir.resolve("var"));
+        try (var base = java.nio.channels.FileChannel.open(dir.resolve("var/base.img"),
+                java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE)) {
+            base.write(java.nio.ByteBuffer.allocate(1), 64L * 1024 * 1024 - 1);
+        }
+        Files.writeString(config, """
+                {"disks": {"chain": {"kind": "crypt", "key": "%s", "disk": {"kind": "delay", "writeDelay": "100us",
+                    "disk": {"kind": "layered", "layers": [{"kind": "ram"},
+                        {"kind": "disk", "disk": {"kind": "file", "path": "base.img"}}]}}}},
+                 "nbd": {"listen": "none", "unixSocket": "nbd.sock"}}
+                """.formatted("0123456789abcdef".repeat(4) + "fedcba9876543210".repeat(4)));
+        start(config);
+        await("disk 'chain' is ready", 1);
+        await("NBD server listening on unix", 1);
+
+        Path fioOut = dir.resolve("fio.txt");
+        Process fio = new ProcessBuilder("fio", "--name=swaps", "--ioengine=nbd",
+                "--uri=nbd+unix:///chain?socket=" + socket, "--rw=randwrite", "--bs=4k", "--size=24M",
+                "--iodepth=8", "--rate_iops=500", "--verify=crc32c", "--verify_fatal=1")
+                .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(fioOut.toFile()).start();
+        Thread.sleep(1000);
+        Files.createDirectories(dir.resolve("deploy"));
+        for (String name : List.of("crypt", "delay", "layered", "file")) {
+            Files.copy(DIST.resolve("bundle/diskhost-backend-" + name + ".jar"), dir.resolve("deploy/" + name + ".jar"),
+                    StandardCopyOption.REPLACE_EXISTING);
+            await("upgraded org.diskhost.backend." + name, 1);
+        }
+        assertTrue(fio.isAlive(), "fio was still writing after the upgrades (else make its job longer)");
+        assertTrue(fio.waitFor(180, TimeUnit.SECONDS), "fio finished");
+        String out = Files.readString(fioOut);
+        assertEquals(0, fio.exitValue(), out);
+        assertTrue(out.contains("read:") && out.contains("err= 0"), out);
+        await("org.diskhost.backend.layered: updated to", 1);
+    }
+
+    /**
      * Real clients over the Unix socket while the configuration changes and the file backend is upgraded by a drop
      * into deploy/: fio's verified writes all succeed, and exports follow the disks.
      */
