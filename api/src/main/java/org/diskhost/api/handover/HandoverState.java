@@ -7,9 +7,11 @@ import java.util.Objects;
 
 /**
  * What one chain element hands its successor: named values of JDK types only ({@link String}, {@link Boolean},
- * {@link Integer}, {@link Long}, {@link Duration}, {@code byte[]}, {@code long[]}, and {@link List}s of these), since
- * the successor's classes come from another class loader. Arrays are handed over, not copied: the exporter must not
- * touch them afterwards, and the importer owns them.
+ * {@link Integer}, {@link Long}, {@link Duration}, {@code byte[]}, {@code long[]}, and {@link List}s and
+ * {@link Map}s of these), since the successor's classes come from another class loader. Arrays, lists and maps are
+ * handed over, not copied, so handing over a large store costs nothing: the exporter must not touch them afterwards,
+ * and the importer owns them. The entries of a map are not checked here (a store may hold millions): the importer
+ * checks what it takes over.
  *
  * @param format what the values mean, as {@code org.diskhost.ram}; an importer refuses a format it does not know
  * @param version the format's version, from 1; an importer reads the versions up to its own
@@ -37,6 +39,7 @@ public record HandoverState(String format, int version, Map<String, Object> valu
             case byte[] bytes -> { }
             case long[] longs -> { }
             case List<?> list -> list.forEach(element -> check(format, name, element));
+            case Map<?, ?> map -> { }
             default -> throw new IllegalArgumentException("handover state " + format + ": '" + name + "' is a "
                     + value.getClass().getName() + ", which a successor cannot read; use JDK values");
         }

@@ -110,9 +110,9 @@ final class DeployWatcher implements Runnable {
     }
 
     /**
-     * Stops the bundle, updates it, refreshes its wiring while it is stopped, and starts it again: the disks it
-     * serves pause once. (Update alone restarts it, and the refresh that removes the old revision would restart it
-     * a second time.)
+     * Stops the bundle, updates it, refreshes its wiring while it is stopped (if the old revision is still wired),
+     * and starts it again: the disks it serves pause once. (Update alone restarts it, and a refresh that removes the
+     * old revision would restart it a second time.)
      */
     private void upgrade(Bundle bundle, Path jar) throws Exception {
         boolean wasActive = bundle.getState() == Bundle.ACTIVE || bundle.getState() == Bundle.STARTING;
@@ -120,7 +120,10 @@ final class DeployWatcher implements Runnable {
         try (InputStream in = Files.newInputStream(jar)) {
             bundle.update(in);
         }
-        refresh(List.of(bundle));
+        // A bundle that exports nothing (a backend) loses its old revision at the update: no refresh, shorter pause.
+        if (context.getBundle(0).adapt(FrameworkWiring.class).getRemovalPendingBundles().contains(bundle)) {
+            refresh(List.of(bundle));
+        }
         if (wasActive) {
             bundle.start();
         }

@@ -47,7 +47,8 @@ final class RamLayer implements LayerIo {
     /** Sectors per chunk: a power of two, at most 64 (one bitmap word). */
     private final int perChunk;
     private final int chunkShift;
-    private final Map<Long, Chunk> chunks = new ConcurrentHashMap<>();
+    /** The stored chunks by index (see {@link #newChunk}); handed to the successor layer as it is. */
+    private final ConcurrentHashMap<Long, long[]> chunks;
     /** Read by requests (shared), written by resizes (exclusive). */
     private final ReentrantReadWriteLock resizeLock = new ReentrantReadWriteLock();
     private volatile long sectorCount;
@@ -55,29 +56,23 @@ final class RamLayer implements LayerIo {
     /** Completed and replaced at each resize. Guarded by this. */
     private CompletableFuture<Void> resized = new CompletableFuture<>();
 
-    /** Sectors of one chunk: data, and which of them are present. Guarded by itself. */
-    private static final class Chunk {
-        final byte[] data;
-        long present;
-        /** Removed from the map: a writer that finds it dead must look the chunk up again. */
-        boolean dead;
-
-        Chunk(int bytes) {
-            this(new byte[bytes], 0);
-        }
-
-        /** A chunk around handed-over data. */
-        Chunk(byte[] data, long present) {
-            this.data = data;
-            this.present = present;
-        }
-    }
+    /**
+     * Word 0 of a chunk: bit {@code i} is set when sector {@code i} of the chunk is present; this bit marks a chunk
+     * an unmap removed from the map, so a writer that finds it must look the chunk up again. (A chunk holds at most
+     * eight sectors.)
+     */
+    private static final long DEAD = 1L << 63;
 
     /** The handover format of a RAM layer's contents. Version 1: see {@link #export()}. */
     static final String HANDOVER_FORMAT = "org.diskhost.ram";
     private static final int HANDOVER_VERSION = 1;
     /** The size the layer was built for (by settings or a runtime size), as opposed to a later resize. */
     private long requestedSectors;
+    /**
+     * Set when the chunks came from a predecessor or went to a successor: closing must not clear them then, since
+     * another layer has them (or a rebuild that failed will offer them again).
+     */
+    private volatile boolean shared;
 
     private final Runnable onClose;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
@@ -88,7 +83,12 @@ final class RamLayer implements LayerIo {
 
     /** A layer that runs {@code onClose} once when it is closed. */
     RamLayer(RamGeometry geometry, Runnable onClose) {
+        this(geometry, onClose, new ConcurrentHashMap<>());
+    }
+
+    private RamLayer(RamGeometry geometry, Runnable onClose, ConcurrentHashMap<Long, long[]> chunks) {
         this.onClose = onClose;
+        this.chunks = chunks;
         this.sectorSize = geometry.sectorSize();
         this.shift = Integer.numberOfTrailingZeros(sectorSize);
         this.perChunk = Math.max(1, CHUNK_BYTES / sectorSize);
@@ -100,29 +100,16 @@ final class RamLayer implements LayerIo {
 
     /**
      * The contents for the layer that replaces this one when the chain is rebuilt: sector size, size, the size it
-     * was built for, the zero-after watermark, and the chunks (index, present-sector bitmap, data). The data
-     * arrays are handed over, not copied: this layer is drained and is closed next.
+     * was built for, the zero-after watermark, and the chunk map itself, handed over without a copy (this layer is
+     * drained, and closing it leaves the map alone), so a swap costs the same whatever the layer holds.
      */
     HandoverState export() {
         resizeLock.writeLock().lock();
         try {
-            int n = chunks.size();
-            long[] indexes = new long[n];
-            long[] present = new long[n];
-            List<byte[]> data = new java.util.ArrayList<>(n);
-            int i = 0;
-            for (Map.Entry<Long, Chunk> e : chunks.entrySet()) {
-                Chunk chunk = e.getValue();
-                synchronized (chunk) {
-                    indexes[i] = e.getKey();
-                    present[i] = chunk.present;
-                    data.add(chunk.data);
-                }
-                i++;
-            }
+            shared = true;
             return new HandoverState(HANDOVER_FORMAT, HANDOVER_VERSION, Map.of("sectorSize", sectorSize,
                     "sectorCount", sectorCount, "requestedSectors", requestedSectors, "zeroAfter", zeroAfter.get(),
-                    "chunkIndexes", indexes, "chunkPresent", present, "chunkData", data));
+                    "chunks", chunks));
         } finally {
             resizeLock.writeLock().unlock();
         }
@@ -143,21 +130,25 @@ final class RamLayer implements LayerIo {
                     + "-byte sectors, this one " + geometry.sectorSize());
         }
         long count = state.number("sectorCount");
-        RamLayer layer = new RamLayer(new RamGeometry(sectorSize, count), onClose);
-        long[] indexes = state.longs("chunkIndexes");
-        long[] present = state.longs("chunkPresent");
-        List<byte[]> data = state.list("chunkData", byte[].class);
-        int chunkBytes = layer.perChunk << layer.shift;
-        long chunkCount = (count + layer.perChunk - 1) >>> layer.chunkShift;
-        if (present.length != indexes.length || data.size() != indexes.length) {
-            throw new IllegalArgumentException("the handed-over RAM layer's chunk lists differ in length");
+        if (!(state.value("chunks", Map.class) instanceof ConcurrentHashMap<?, ?> handed)) {
+            throw new IllegalArgumentException("the handed-over RAM layer's chunks are not a ConcurrentHashMap");
         }
-        for (int i = 0; i < indexes.length; i++) {
-            if (indexes[i] < 0 || indexes[i] >= chunkCount || data.get(i).length != chunkBytes) {
-                throw new IllegalArgumentException("the handed-over RAM layer's chunk " + indexes[i]
+        @SuppressWarnings("unchecked")
+        ConcurrentHashMap<Long, long[]> chunks = (ConcurrentHashMap<Long, long[]>) handed;
+        RamLayer layer = new RamLayer(new RamGeometry(sectorSize, count), onClose, chunks);
+        layer.shared = true;
+        // The chunk layout follows from the format version and the sector size, both checked above; a layout change
+        // must bump the version. So one chunk is checked as a guard against a wrong exporter, not every chunk: the
+        // pause of a swap must not grow with what the layer holds.
+        int words = layer.newChunk().length;
+        long chunkCount = (count + layer.perChunk - 1) >>> layer.chunkShift;
+        for (Map.Entry<?, ?> e : handed.entrySet()) {
+            if (!(e.getKey() instanceof Long index && e.getValue() instanceof long[] chunk)
+                    || index < 0 || index >= chunkCount || chunk.length != words) {
+                throw new IllegalArgumentException("the handed-over RAM layer's chunk " + e.getKey()
                         + " does not fit a layer of " + count + " sectors");
             }
-            layer.chunks.put(indexes[i], new Chunk(data.get(i), present[i]));
+            break;
         }
         layer.zeroAfter.set(Math.min(state.number("zeroAfter"), count));
         long requested = state.number("requestedSectors");
@@ -166,6 +157,16 @@ final class RamLayer implements LayerIo {
         }
         layer.requestedSectors = geometry.sectorCount();
         return layer;
+    }
+
+    /** A chunk: the present bits (and {@link #DEAD}) in word 0, the sectors' bytes in the words after it. */
+    private long[] newChunk() {
+        return new long[1 + ((perChunk << shift) >>> 3)];
+    }
+
+    /** The sectors' bytes of a chunk. */
+    private static MemorySegment dataOf(long[] chunk) {
+        return MemorySegment.ofArray(chunk).asSlice(Long.BYTES);
     }
 
     @Override
@@ -225,7 +226,7 @@ final class RamLayer implements LayerIo {
             long zeroFrom = zeroAfter.get();
             BufferWriter out = buffers.writer();
             forEachChunk(sector, sector + count, (index, s, offset, n) -> {
-                Chunk chunk = chunks.get(index);
+                long[] chunk = chunks.get(index);
                 if (chunk == null) {
                     absent(out, marker, s, n, zeroFrom);
                 } else {
@@ -259,7 +260,7 @@ final class RamLayer implements LayerIo {
     }
 
     /** Copies the present runs of {@code n} sectors from {@code s} (at {@code offset} in the chunk). */
-    private void readChunk(Chunk chunk, BufferWriter out, SectorMarker marker, long s, int offset, int n,
+    private void readChunk(long[] chunk, BufferWriter out, SectorMarker marker, long s, int offset, int n,
             long zeroFrom) {
         int i = 0;
         while (i < n) {
@@ -269,7 +270,7 @@ final class RamLayer implements LayerIo {
                 j++;
             }
             if (present) {
-                out.write(MemorySegment.ofArray(chunk.data).asSlice((long) (offset + i) << shift,
+                out.write(dataOf(chunk).asSlice((long) (offset + i) << shift,
                         (long) (j - i) << shift));
                 marker.setRange(s + i, j - i);
             } else {
@@ -303,7 +304,7 @@ final class RamLayer implements LayerIo {
             long zeroFrom = zeroAfter.get();
             ExtentList out = new ExtentList();
             forEachChunk(sector, sector + Math.min(count, MAX_ALLOCATION_SECTORS), (index, s, offset, n) -> {
-                Chunk chunk = chunks.get(index);
+                long[] chunk = chunks.get(index);
                 if (chunk == null) {
                     long below = Math.max(0, Math.min(n, zeroFrom - s));
                     out.add(Allocation.HOLE, below).add(Allocation.ZERO, n - below);
@@ -324,8 +325,8 @@ final class RamLayer implements LayerIo {
         }
     }
 
-    private static boolean isPresent(Chunk chunk, int index) {
-        return (chunk.present & (1L << index)) != 0;
+    private static boolean isPresent(long[] chunk, int index) {
+        return (chunk[0] & (1L << index)) != 0;
     }
 
     @Override
@@ -352,13 +353,13 @@ final class RamLayer implements LayerIo {
     private void storeChunk(long index, BufferReader in, int offset, int n, boolean overwrite) {
         long bits = bits(offset, n);
         while (true) {
-            Chunk chunk = chunks.computeIfAbsent(index, k -> new Chunk(perChunk << shift));
+            long[] chunk = chunks.computeIfAbsent(index, k -> newChunk());
             synchronized (chunk) {
-                if (chunk.dead) {
+                if ((chunk[0] & DEAD) != 0) {
                     continue; // an unmap removed it meanwhile
                 }
-                MemorySegment data = MemorySegment.ofArray(chunk.data);
-                if (overwrite || (chunk.present & bits) == 0) {
+                MemorySegment data = dataOf(chunk);
+                if (overwrite || (chunk[0] & bits) == 0) {
                     in.read(data.asSlice((long) offset << shift, (long) n << shift));
                 } else {
                     for (int i = offset; i < offset + n; i++) {
@@ -369,7 +370,7 @@ final class RamLayer implements LayerIo {
                         }
                     }
                 }
-                chunk.present |= bits;
+                chunk[0] |= bits;
                 return;
             }
         }
@@ -418,15 +419,15 @@ final class RamLayer implements LayerIo {
         long first = from >>> chunkShift;
         long last = (to - 1) >>> chunkShift;
         if (last - first + 1 > chunks.size()) { // a wide range over few chunks: walk the chunks instead
-            for (Iterator<Map.Entry<Long, Chunk>> it = chunks.entrySet().iterator(); it.hasNext();) {
-                Map.Entry<Long, Chunk> e = it.next();
+            for (Iterator<Map.Entry<Long, long[]>> it = chunks.entrySet().iterator(); it.hasNext();) {
+                Map.Entry<Long, long[]> e = it.next();
                 if (e.getKey() >= first && e.getKey() <= last) {
                     dropInChunk(e.getKey(), e.getValue(), from, to);
                 }
             }
         } else {
             for (long index = first; index <= last; index++) {
-                Chunk chunk = chunks.get(index);
+                long[] chunk = chunks.get(index);
                 if (chunk != null) {
                     dropInChunk(index, chunk, from, to);
                 }
@@ -434,14 +435,14 @@ final class RamLayer implements LayerIo {
         }
     }
 
-    private void dropInChunk(long index, Chunk chunk, long from, long to) {
+    private void dropInChunk(long index, long[] chunk, long from, long to) {
         long base = index << chunkShift;
         int offset = (int) Math.max(0, from - base);
         int stop = (int) Math.min(perChunk, to - base);
         synchronized (chunk) {
-            chunk.present &= ~bits(offset, stop - offset);
-            if (chunk.present == 0 && !chunk.dead) {
-                chunk.dead = true;
+            chunk[0] &= ~bits(offset, stop - offset);
+            if (chunk[0] == 0) {
+                chunk[0] = DEAD;
                 chunks.remove(index, chunk);
             }
         }
@@ -491,9 +492,9 @@ final class RamLayer implements LayerIo {
     /** How many sectors are stored (not counting the zeros above the watermark). */
     long presentSectors() {
         long n = 0;
-        for (Chunk chunk : chunks.values()) {
+        for (long[] chunk : chunks.values()) {
             synchronized (chunk) {
-                n += Long.bitCount(chunk.present);
+                n += Long.bitCount(chunk[0] & ~DEAD);
             }
         }
         return n;
@@ -504,7 +505,9 @@ final class RamLayer implements LayerIo {
     public void close() {
         if (closed.compareAndSet(false, true)) {
             onClose.run();
-            chunks.clear();
+            if (!shared) {
+                chunks.clear();
+            }
         }
     }
 

@@ -68,6 +68,19 @@ class RamHandoverTest {
     }
 
     @Test
+    void chunksThatDoNotFitAreRefused() {
+        java.util.concurrent.ConcurrentHashMap<Long, long[]> chunks = new java.util.concurrent.ConcurrentHashMap<>();
+        chunks.put(5000L, new long[513]);
+        Handover outside = new Handover(Map.of("layered/0:ram", new HandoverState(RamLayer.HANDOVER_FORMAT, 1,
+                Map.of("sectorSize", 512, "sectorCount", 4096L, "requestedSectors", 4096L, "zeroAfter", 4096L,
+                        "chunks", chunks))));
+        CompletionException e = assertThrows(CompletionException.class, () -> build(ramOverMemory(null), outside));
+        assertEquals("disk 'h', kind 'ram': cannot take over the RAM layer's contents: the handed-over RAM layer's "
+                + "chunk 5000 does not fit a layer of 4096 sectors",
+                assertInstanceOf(ResolveException.class, e.getCause()).error().message());
+    }
+
+    @Test
     void aRuntimeSizeIsKeptButAChangedSettingResizes() {
         ResolvedChain first = build(ramOverMemory("1 MiB"), Handover.NONE);
         write(first.disk(), 10, pattern(512, 5));

@@ -128,12 +128,18 @@ final class BackendBundles implements SynchronousBundleListener, FrameworkListen
 
     // ---- resolvers come and go ----
 
-    /** A resolver of {@code kind} from {@code bundle} is registered. */
-    void arrived(Bundle bundle, String kind) {
+    /**
+     * A resolver of {@code kind} from {@code bundle} is registered.
+     *
+     * @return false while the bundle was just updated and not all of its kinds are back yet: disks are better
+     *         rebuilt once, when they are, than once per kind
+     */
+    boolean arrived(Bundle bundle, String kind) {
         if (bundle == null) {
-            return;
+            return true;
         }
         boolean snapshot = false;
+        boolean complete = true;
         synchronized (this) {
             Backend b = backends.computeIfAbsent(bundle.getBundleId(), Backend::new);
             b.present.add(kind);
@@ -150,11 +156,14 @@ final class BackendBundles implements SynchronousBundleListener, FrameworkListen
                         + b.revision + "; ") + "resolvers for " + String.join(", ", w.expected()) + " back after "
                         + HostedDisk.millis(System.nanoTime() - w.startedNanos()) + " ms");
                 snapshot = true;
+            } else {
+                complete = false;
             }
         }
         if (snapshot) {
             worker.execute(() -> takeKnownGood(bundle));
         }
+        return complete;
     }
 
     /** A resolver of {@code kind} from {@code bundle} is going away. */
@@ -298,7 +307,7 @@ final class BackendBundles implements SynchronousBundleListener, FrameworkListen
                 bundle.stop(Bundle.STOP_TRANSIENT);
             }
             bundle.update(in);
-            refresh(bundle);
+            refreshIfPending(context, bundle);
             if (bundle.getState() != Bundle.ACTIVE) {
                 bundle.start(Bundle.START_TRANSIENT);
             }
@@ -321,9 +330,18 @@ final class BackendBundles implements SynchronousBundleListener, FrameworkListen
         }
     }
 
-    private void refresh(Bundle bundle) throws InterruptedException {
+    /**
+     * Refreshes an updated bundle if its old revision is still wired (another bundle imports from it), and waits
+     * for that (bounded). A backend exports nothing, so the framework drops its old revision at the update and no
+     * refresh is needed: skipping it keeps a swap's pause short.
+     */
+    static void refreshIfPending(BundleContext context, Bundle bundle) throws InterruptedException {
+        FrameworkWiring wiring = context.getBundle(0).adapt(FrameworkWiring.class);
+        if (!wiring.getRemovalPendingBundles().contains(bundle)) {
+            return;
+        }
         CountDownLatch done = new CountDownLatch(1);
-        context.getBundle(0).adapt(FrameworkWiring.class).refreshBundles(List.of(bundle), e -> done.countDown());
+        wiring.refreshBundles(List.of(bundle), e -> done.countDown());
         if (!done.await(60, TimeUnit.SECONDS)) {
             LOG.warning("refreshing " + bundle.getSymbolicName() + " did not finish within 60 s");
         }

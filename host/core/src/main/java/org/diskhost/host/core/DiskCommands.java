@@ -49,7 +49,7 @@ public final class DiskCommands {
 
     /**
      * Upgrades the bundle {@code bundle} (a symbolic name or id) from the jar at {@code jar} (a path or URL) with a
-     * single pause of its disks: stop, update, refresh, start. Then waits for the host's verdict: its resolvers are
+     * single pause of its disks: stop, update, refresh (only if its old revision is still wired), start. Then waits for the host's verdict: its resolvers are
      * back, or the update failed and was rolled back (or could not be).
      */
     public String upgrade(String bundle, String jar) throws Exception {
@@ -62,10 +62,7 @@ public final class DiskCommands {
         try (java.io.InputStream in = url.openStream()) {
             target.update(in);
         }
-        java.util.concurrent.CountDownLatch refreshed = new java.util.concurrent.CountDownLatch(1);
-        context.getBundle(0).adapt(org.osgi.framework.wiring.FrameworkWiring.class)
-                .refreshBundles(List.of(target), e -> refreshed.countDown());
-        refreshed.await(60, java.util.concurrent.TimeUnit.SECONDS);
+        BackendBundles.refreshIfPending(context, target);
         String started = "";
         if (wasActive) {
             try {

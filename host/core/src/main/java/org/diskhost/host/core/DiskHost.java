@@ -146,8 +146,7 @@ public final class DiskHost implements ManagedServiceFactory {
     void addResolver(DiskResolver resolver, ServiceReference<DiskResolver> reference,
             Map<String, Object> properties) {
         String kind = resolvers.add(resolver, properties);
-        arrived(resolver, reference, kind);
-        added("resolver for kind '" + kind + "'");
+        added("resolver for kind '" + kind + "'", arrived(resolver, reference, kind));
     }
 
     /**
@@ -166,8 +165,7 @@ public final class DiskHost implements ManagedServiceFactory {
     void addLayerResolver(LayerResolver resolver, ServiceReference<LayerResolver> reference,
             Map<String, Object> properties) {
         String kind = layerResolvers.add(resolver, properties);
-        arrived(resolver, reference, "layer:" + kind);
-        added("resolver for layer kind '" + kind + "'");
+        added("resolver for layer kind '" + kind + "'", arrived(resolver, reference, "layer:" + kind));
     }
 
     /** As {@link #removeResolver}, for the disks with a layer the resolver built. */
@@ -177,16 +175,15 @@ public final class DiskHost implements ManagedServiceFactory {
         removed("resolver for layer kind '" + kind + "'", disk -> disk.uses(resolver));
     }
 
-    private void arrived(Object resolver, ServiceReference<?> reference, String kind) {
+    /** Records the resolver's bundle; false while that bundle's update has not brought all its kinds back. */
+    private boolean arrived(Object resolver, ServiceReference<?> reference, String kind) {
         Bundle bundle = reference.getBundle();
         BackendBundles bundles;
         synchronized (providers) {
             providers.put(resolver, new Provider(bundle, kind));
             bundles = backendBundles;
         }
-        if (bundles != null) {
-            bundles.arrived(bundle, kind);
-        }
+        return bundles == null || bundles.arrived(bundle, kind);
     }
 
     private void departed(Object resolver, String kind) {
@@ -216,8 +213,12 @@ public final class DiskHost implements ManagedServiceFactory {
         }
     }
 
-    private void added(String what) {
+    /** Rebuilds the waiting disks, unless {@code rebuild} is false: the resolver's bundle has more kinds to bring. */
+    private void added(String what, boolean rebuild) {
         LOG.info(() -> what + " is available");
+        if (!rebuild) {
+            return;
+        }
         for (HostedDisk disk : disks()) {
             if (disk.state() == HostedDisk.State.WAITING) {
                 rebuild(disk);
@@ -398,10 +399,14 @@ public final class DiskHost implements ManagedServiceFactory {
                 disk.handover())
                 .whenComplete((chain, failure) -> {
                     if (failure == null) {
+                        long swapsBefore = disk.swapStats().swaps();
                         if (disk.activate(generation, chain, elementsOf(chain))) {
+                            HostedDisk.SwapStats stats = disk.swapStats();
                             LOG.info(() -> "disk '" + disk.name + "' is ready: " + disk.chainDescription() + ", "
                                     + chain.disk().sectorCount() + " sectors of " + chain.disk().sectorSize()
-                                    + " bytes");
+                                    + " bytes" + (stats.swaps() == swapsBefore ? "" : "; swap " + stats.swaps()
+                                    + " paused it " + HostedDisk.millis(stats.lastPauseNanos()) + " ms, "
+                                    + stats.requestsHeld() + " requests held"));
                             publish(disk, chain.disk());
                         }
                         return;
