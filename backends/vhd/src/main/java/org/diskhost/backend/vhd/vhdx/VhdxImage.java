@@ -58,6 +58,8 @@ public final class VhdxImage implements ImageFile {
     private static final byte[] SIGNATURE = "vhdxfile".getBytes(StandardCharsets.US_ASCII);
     /** The header section (file identifier, headers, region tables) is the first 1 MiB. */
     private static final long HEADER_SECTION = MIB;
+    /** Win32 extended-length paths (absolute_win32_path, volume_path) start with this. */
+    private static final String WIN32_EXTENDED_PREFIX = "\\\\?\\";
 
     private final ImageChannel ch;
     private final boolean readOnly;
@@ -311,7 +313,8 @@ public final class VhdxImage implements ImageFile {
 
     /**
      * Creates a dynamic VHDX file (which must not exist) and opens it writable. Layout: the header section, a 1 MiB
-     * log at 1 MiB (empty), the metadata region at 2 MiB, the BAT from 3 MiB; every block not present.
+     * log at 1 MiB (empty), the metadata region at 2 MiB, the BAT from 3 MiB; every block not present. (A
+     * differencing image also gets every chunk's sector bitmap block, zero, after the BAT.)
      *
      * @throws java.nio.file.FileAlreadyExistsException when {@code path} exists
      */
@@ -324,9 +327,10 @@ public final class VhdxImage implements ImageFile {
     /**
      * Creates a differencing VHDX file {@code child} (which must not exist) over the VHDX file {@code parent} and opens
      * it writable. The child takes the parent's virtual size and sector sizes; of {@code options} only the block
-     * size is used. Its parent locator holds {@code parent_linkage} (the parent's data write GUID), a
-     * {@code relative_path} (from the child's directory, with backslashes) and an {@code absolute_win32_path} (the
-     * parent's absolute path, with backslashes).
+     * size is used. Like every fork it copies the parent's virtual disk id. Its parent locator holds
+     * {@code parent_linkage} (the parent's data write GUID), a {@code relative_path} (from the child's directory,
+     * with backslashes) and an {@code absolute_win32_path} (the parent's absolute path with backslashes, after the
+     * {@code \\?\} prefix the specification requires).
      *
      * @throws java.nio.file.FileAlreadyExistsException when {@code child} exists
      * @throws ImageFormatException when the parent is not a valid VHDX file
@@ -348,9 +352,10 @@ public final class VhdxImage implements ImageFile {
         Map<String, String> locator = new LinkedHashMap<>();
         locator.put("parent_linkage", "{" + linkage + "}");
         locator.put("relative_path", relative);
-        locator.put("absolute_win32_path", absoluteParent.toString().replace('/', '\\'));
+        locator.put("absolute_win32_path", WIN32_EXTENDED_PREFIX + absoluteParent.toString().replace('/', '\\'));
+        // Forking copies the virtual disk items (size, sector sizes, disk id): the child is the same disk.
         create(child, new VhdxMetadata(options.blockSize(), false, true, parentMeta.virtualSize(),
-                UUID.randomUUID(), parentMeta.logicalSectorSize(), parentMeta.physicalSectorSize(),
+                parentMeta.diskId(), parentMeta.logicalSectorSize(), parentMeta.physicalSectorSize(),
                 Optional.of(new ParentLocator(locator))));
         return open(child, false);
     }
@@ -378,7 +383,20 @@ public final class VhdxImage implements ImageFile {
             }
             ch.write(metadataOffset, meta.encode((int) MIB));
             // Zero BAT entries are NOT_PRESENT blocks; extending the file provides them.
-            ch.write(batOffset + batLength - 1, ByteBuffer.allocate(1));
+            long end = batOffset + batLength;
+            ch.write(end - 1, ByteBuffer.allocate(1));
+            if (meta.hasParent()) {
+                // Every chunk gets its (all-zero, sparse) sector bitmap block now. The specification needs them
+                // only for partially present blocks, but libvhdi consults the bitmap of not-present blocks too,
+                // and would read garbage where no bitmap block exists.
+                ByteBuffer entry = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+                for (long chunk = 0; chunk < layout.bitmapBlocks(); chunk++) {
+                    entry.clear().putLong(0, Bat.entry(Bat.SB_BLOCK_PRESENT, end));
+                    ch.write(batOffset + 8L * layout.bitmapIndex(chunk), entry);
+                    end += Bat.BITMAP_BLOCK;
+                }
+                ch.write(end - 1, ByteBuffer.allocate(1));
+            }
             ch.force();
         }
     }
@@ -423,10 +441,10 @@ public final class VhdxImage implements ImageFile {
     }
 
     /**
-     * The parent of a differencing image. Candidate paths, in order: {@code relative_path} resolved against this
-     * file's directory, then {@code absolute_win32_path} and {@code volume_path} when they are usable here (a path
-     * that starts with a backslash, read with slashes; drive letters and volume GUID paths are not). Backslashes
-     * become slashes. The linkage id is {@code parent_linkage}.
+     * The parent of a differencing image. Candidate paths, in the specification's order: {@code relative_path}
+     * resolved against this file's directory, then {@code volume_path} and {@code absolute_win32_path} when they are
+     * usable here: after the {@code \\?\} prefix, a path that starts with a backslash (drive letters, UNC shares and
+     * volume GUIDs are not). Backslashes become slashes. The linkage id is {@code parent_linkage}.
      */
     @Override
     public Optional<ParentReference> parent() {
@@ -438,8 +456,9 @@ public final class VhdxImage implements ImageFile {
         Path dir = ch.path().toAbsolutePath().getParent();
         locator.get("relative_path").map(p -> p.replace('\\', '/')).filter(p -> !p.isEmpty())
                 .ifPresent(p -> candidates.add(dir.resolve(p).normalize().toString()));
-        for (String key : List.of("absolute_win32_path", "volume_path")) {
-            locator.get(key).map(p -> p.replace('\\', '/')).filter(p -> p.startsWith("/") && !p.startsWith("//"))
+        for (String key : List.of("volume_path", "absolute_win32_path")) {
+            locator.get(key).map(p -> p.startsWith(WIN32_EXTENDED_PREFIX) ? p.substring(WIN32_EXTENDED_PREFIX.length())
+                    : p).map(p -> p.replace('\\', '/')).filter(p -> p.startsWith("/") && !p.startsWith("//"))
                     .filter(p -> !candidates.contains(p)).ifPresent(candidates::add);
         }
         return Optional.of(new ParentReference(List.copyOf(candidates), locator.linkage(ch.path().toString())));
@@ -763,6 +782,13 @@ public final class VhdxImage implements ImageFile {
                         freed.add(Bat.fileOffset(entry));
                     }
                     writeBatEntry(index, Bat.entry(target.code, 0));
+                    if (meta.hasParent() && Bat.state(bat.get(layout.bitmapIndex(b / layout.chunkRatio())))
+                            == Bat.SB_BLOCK_PRESENT) {
+                        // Not needed by the specification (a not-present block shows the parent whatever its
+                        // bits), but libvhdi reads the bits of not-present blocks, and a later partial allocation
+                        // starts from a clean slate anyway.
+                        setBits(b, 0, 0, true);
+                    }
                 }
                 // Durable before reuse: a crash must never find an old entry pointing at reused space.
                 ch.force();

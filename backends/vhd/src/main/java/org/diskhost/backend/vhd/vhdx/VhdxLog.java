@@ -16,10 +16,10 @@ import org.diskhost.backend.vhd.ImageFormatException;
  *
  * <p>The log is a circular buffer of 4 KiB sectors. An entry is a header sector (with the first descriptors), more
  * descriptor sectors when needed, then one data sector per data descriptor; its CRC-32C covers the whole entry. A
- * sequence is a run of valid entries, each directly after the previous one with the next sequence number. The
- * active sequence is the one whose last entry (the head) has the highest sequence number; the head's tail field
- * says where replay starts. An entry that is torn (bad checksum) and not needed by the active sequence is ignored,
- * as a crash during a log write leaves one; a torn entry the active sequence needs is an error.
+ * sequence is a run of valid entries, each directly after the previous one with the next sequence number, whose
+ * last entry (the head) names, as its tail, an entry of the run. The active sequence is the valid one with the
+ * newest head; replay applies its entries from the tail to the head. Entries outside it (stale, or torn by a crash
+ * during a log write) are ignored; a log GUID with no valid sequence at all means a corrupt file.
  */
 final class VhdxLog {
     /** The largest log this implementation reads (into memory) to replay. */
@@ -75,9 +75,10 @@ final class VhdxLog {
     }
 
     /**
-     * The entries to replay, tail first, or an empty list when the log has no active sequence.
+     * The entries to replay, tail first: the active sequence. Empty when the header's log GUID is zero (an empty log).
      *
-     * @throws ImageFormatException when the log region is misplaced or the active sequence is broken
+     * @throws ImageFormatException when the log region is misplaced, or the log GUID is set but the log holds no
+     *     valid and complete sequence (the message says why its first entry is unusable, e.g. a bad checksum)
      */
     static List<Entry> activeSequence(ImageChannel ch, VhdxHeader header) throws IOException {
         if (Guids.isZero(header.logGuid())) {
@@ -99,43 +100,60 @@ final class VhdxLog {
         }
         ByteBuffer log = ByteBuffer.allocate((int) length).order(ByteOrder.LITTLE_ENDIAN);
         ch.read(header.logOffset(), log, "log");
-        int sectors = (int) (length / SECTOR);
         Map<Integer, Parsed> parsed = new HashMap<>();
-        List<Entry> best = List.of();
-        for (int s = 0; s < sectors; s++) {
-            if (log.getInt(s * SECTOR) != ENTRY_SIGNATURE) {
-                continue;
-            }
-            List<Entry> chain = new ArrayList<>();
-            int at = s * SECTOR;
+        // The search of [MS-VHDX] 2.3.3: from each candidate tail, extend a sequence as far as valid entries with
+        // consecutive sequence numbers go; it is valid when its head's tail lies inside it. The newest valid one
+        // wins. A valid sequence is skipped as a whole, anything else one sector at a time.
+        List<Entry> candidate = List.of();
+        int tail = 0;
+        int oldTail = 0;
+        while (true) {
+            List<Entry> sequence = new ArrayList<>();
+            int head = tail;
             long covered = 0;
-            while (parse(log, at, header.logGuid(), parsed) instanceof Parsed.Valid(Entry e)
-                    && (chain.isEmpty() || e.sequence() == chain.getLast().sequence() + 1)
+            while (parse(log, head, header.logGuid(), parsed) instanceof Parsed.Valid(Entry e)
+                    && (sequence.isEmpty() || e.sequence() == sequence.getLast().sequence() + 1)
                     && covered + e.length() <= length) {
-                chain.add(e);
+                sequence.add(e);
                 covered += e.length();
-                at = (int) ((at + (long) e.length()) % length);
+                head = (int) ((head + (long) e.length()) % length);
             }
-            if (!chain.isEmpty() && (best.isEmpty() || chain.getLast().sequence() > best.getLast().sequence()
-                    || (chain.getLast().sequence() == best.getLast().sequence() && chain.size() > best.size()))) {
-                best = chain;
+            int from = sequence.isEmpty() ? -1 : indexOf(sequence, sequence.getLast().tail());
+            if (from >= 0 && (candidate.isEmpty()
+                    || sequence.getLast().sequence() > candidate.getLast().sequence())) {
+                candidate = List.copyOf(sequence.subList(from, sequence.size()));
+            }
+            tail = from < 0 ? (int) ((tail + (long) SECTOR) % length) : head;
+            if (tail <= oldTail) {
+                break;
+            }
+            oldTail = tail;
+        }
+        if (candidate.isEmpty()) {
+            throw new ImageFormatException(where + ": the header's log GUID says the log must be replayed, but it "
+                    + "holds no valid and complete sequence of entries" + firstFault(log, header.logGuid(), parsed));
+        }
+        return candidate;
+    }
+
+    private static int indexOf(List<Entry> sequence, int offset) {
+        for (int i = 0; i < sequence.size(); i++) {
+            if (sequence.get(i).offset() == offset) {
+                return i;
             }
         }
-        if (best.isEmpty()) {
-            return List.of();
-        }
-        Entry head = best.getLast();
-        for (int i = 0; i < best.size(); i++) {
-            if (best.get(i).offset() == head.tail()) {
-                return List.copyOf(best.subList(i, best.size()));
+        return -1;
+    }
+
+    /** Why the first entry of this log that carries the log GUID is unusable, for the error message. */
+    private static String firstFault(ByteBuffer log, UUID logGuid, Map<Integer, Parsed> parsed) {
+        for (int at = 0; at < log.capacity(); at += SECTOR) {
+            if (log.getInt(at) == ENTRY_SIGNATURE && Guids.read(log, at + 32).equals(logGuid)
+                    && parse(log, at, logGuid, parsed) instanceof Parsed.Invalid(String reason)) {
+                return "; the entry at log offset " + at + " is unusable: " + reason;
             }
         }
-        String reason = head.tail() < 0 || head.tail() % SECTOR != 0 || head.tail() >= length ? "it is not a log sector"
-                : parse(log, head.tail(), header.logGuid(), parsed) instanceof Parsed.Invalid(String r) ? r
-                        : "it does not lead to the head without a gap";
-        throw new ImageFormatException(where + ": the active sequence ends with entry " + head.sequence()
-                + " at log offset " + head.offset() + ", whose tail is log offset " + head.tail()
-                + ", but the log entry there is unusable: " + reason);
+        return "; no entry carries that log GUID";
     }
 
     private static Parsed parse(ByteBuffer log, int at, UUID logGuid, Map<Integer, Parsed> memo) {
@@ -228,24 +246,26 @@ final class VhdxLog {
      * Applies {@code entries} to the file ({@code inMemory} false: written and made durable) or to {@code ch}'s
      * overlay ({@code inMemory} true: the file is untouched).
      *
-     * @throws ImageFormatException when an entry says the file was longer than it is (truncated), targets the headers
-     *     or the log itself, or (in memory) needs more than {@link #MAX_OVERLAY_PAGES} pages
+     * @throws ImageFormatException when the head entry says the file was longer than it is (truncated), an entry
+     *     targets the headers or the log itself, or (in memory) the replay needs more than {@link #MAX_OVERLAY_PAGES}
+     *     pages
      */
     static void replay(ImageChannel ch, VhdxHeader header, List<Entry> entries, boolean inMemory)
             throws IOException {
         String where = ch.path() + ": log at offset " + header.logOffset();
         long logStart = header.logOffset();
         long logEnd = logStart + header.logLength();
+        Entry head = entries.getLast();
+        if (Long.compareUnsigned(head.flushedFileOffset(), ch.size()) > 0) {
+            throw new ImageFormatException(where + ", entry " + head.sequence() + " says the file was at least "
+                    + head.flushedFileOffset() + " bytes long, but it is " + ch.size() + ": the file is truncated");
+        }
+        if (Long.compareUnsigned(head.lastFileOffset(), MAX_FILE_OFFSET) > 0) {
+            throw new ImageFormatException(where + ", entry " + head.sequence() + " has last file offset "
+                    + head.lastFileOffset() + ", beyond " + MAX_FILE_OFFSET);
+        }
         for (Entry e : entries) {
             String entry = where + ", entry " + e.sequence();
-            if (Long.compareUnsigned(e.flushedFileOffset(), ch.size()) > 0) {
-                throw new ImageFormatException(entry + " says the file was at least " + e.flushedFileOffset()
-                        + " bytes long, but it is " + ch.size() + ": the file is truncated");
-            }
-            if (Long.compareUnsigned(e.lastFileOffset(), MAX_FILE_OFFSET) > 0) {
-                throw new ImageFormatException(entry + " has last file offset " + e.lastFileOffset()
-                        + ", beyond " + MAX_FILE_OFFSET);
-            }
             for (Descriptor d : e.descriptors()) {
                 long start = switch (d) {
                     case Descriptor.Data data -> data.fileOffset();
@@ -273,12 +293,13 @@ final class VhdxLog {
                     }
                 }
             }
-            if (e.lastFileOffset() > ch.size()) {
-                if (inMemory) {
-                    ch.overlayLength(e.lastFileOffset());
-                } else {
-                    ch.write(e.lastFileOffset() - 1, ByteBuffer.allocate(1));
-                }
+        }
+        // Every structure the log knew of fits below the head's last file offset: the file is at least that long.
+        if (head.lastFileOffset() > ch.size()) {
+            if (inMemory) {
+                ch.overlayLength(head.lastFileOffset());
+            } else {
+                ch.write(head.lastFileOffset() - 1, ByteBuffer.allocate(1));
             }
         }
         if (!inMemory) {

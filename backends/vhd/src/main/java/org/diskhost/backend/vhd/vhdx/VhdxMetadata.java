@@ -30,7 +30,7 @@ record VhdxMetadata(int blockSize, boolean leaveBlocksAllocated, boolean hasPare
     static final UUID PAGE_83_DATA = UUID.fromString("beca12ab-b2e6-4523-93ef-c309e000c746");
     static final UUID LOGICAL_SECTOR_SIZE = UUID.fromString("8141bf1d-a96f-4709-ba47-f233a8faab5f");
     static final UUID PHYSICAL_SECTOR_SIZE = UUID.fromString("cda348c7-445d-4471-9cc9-e9885251c556");
-    static final UUID PARENT_LOCATOR = UUID.fromString("a8d35f2e-b30b-454d-abf7-d3d84834ab0c");
+    static final UUID PARENT_LOCATOR = UUID.fromString("a8d35f2d-b30b-454d-abf7-d3d84834ab0c");
 
     static final long MIB = 1 << 20;
     static final long MAX_VIRTUAL_SIZE = 64L << 40;
