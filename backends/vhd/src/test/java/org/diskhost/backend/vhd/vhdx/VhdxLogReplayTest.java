@@ -5,6 +5,10 @@ import static org.diskhost.backend.vhd.vhdx.VhdxTesting.assertContent;
 import static org.diskhost.backend.vhd.vhdx.VhdxTesting.pattern;
 import static org.diskhost.backend.vhd.vhdx.VhdxTesting.peek;
 import static org.diskhost.backend.vhd.vhdx.VhdxTesting.poke;
+import static org.diskhost.backend.vhd.vhdx.VhdxLogWriter.SECTOR;
+import static org.diskhost.backend.vhd.vhdx.VhdxLogWriter.currentLogGuid;
+import static org.diskhost.backend.vhd.vhdx.VhdxLogWriter.entry;
+import static org.diskhost.backend.vhd.vhdx.VhdxLogWriter.setLogGuid;
 import static org.diskhost.testkit.ExternalTools.ok;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -13,7 +17,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -21,7 +24,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
-import java.util.zip.CRC32C;
+
+import org.diskhost.backend.vhd.vhdx.VhdxLogWriter.Op;
 
 import org.diskhost.backend.vhd.ImageFile.Extent;
 import org.diskhost.backend.vhd.ImageFormatException;
@@ -35,7 +39,6 @@ import org.junit.jupiter.api.io.TempDir;
  * file), and that qemu's replay ({@code qemu-img check -r all}) gives the same disk.
  */
 class VhdxLogReplayTest {
-    private static final int SECTOR = 4096;
     private static final long LOG_OFFSET = MIB; // where createDynamic puts the 1 MiB log
     private static final long BAT_OFFSET = 3L * MIB; // and the BAT
 
@@ -46,15 +49,6 @@ class VhdxLogReplayTest {
     private long block0;
     private long newBlock;
     private byte[] expected;
-
-    /** One log operation: write a 4 KiB page, or zero a range. */
-    private sealed interface Op {
-        record Data(long fileOffset, byte[] page) implements Op {
-        }
-
-        record Zero(long fileOffset, long length) implements Op {
-        }
-    }
 
     /**
      * A 16 MiB dynamic image with block 0 written; then, as a writer that crashed mid-update would leave it: the
@@ -192,76 +186,5 @@ class VhdxLogReplayTest {
         ImageFormatException x = assertThrows(ImageFormatException.class, () -> VhdxImage.open(bad, false));
         assertTrue(x.getMessage().contains("into the headers"), x.getMessage());
         assertArrayEquals(Arrays.copyOf(before, 64 * 1024), Arrays.copyOf(Files.readAllBytes(bad), 64 * 1024));
-    }
-
-    /**
-     * Encodes one log entry ([MS-VHDX] 2.3.1): the header sector with the descriptors (more descriptor sectors when
-     * they do not fit), then one data sector per data descriptor; CRC-32C over it all with the checksum field zero.
-     */
-    private static byte[] entry(long seq, UUID logGuid, int tail, long flushed, long last, List<Op> ops) {
-        int descriptorSectors = (64 + 32 * ops.size() + SECTOR - 1) / SECTOR;
-        int dataSectors = (int) ops.stream().filter(o -> o instanceof Op.Data).count();
-        ByteBuffer b = ByteBuffer.allocate((descriptorSectors + dataSectors) * SECTOR).order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(0, 0x65676f6c).putInt(8, b.capacity()).putInt(12, tail).putLong(16, seq).putInt(24, ops.size());
-        putGuid(b, 32, logGuid);
-        b.putLong(48, flushed).putLong(56, last);
-        int data = descriptorSectors * SECTOR;
-        for (int i = 0; i < ops.size(); i++) {
-            int d = 64 + 32 * i;
-            switch (ops.get(i)) {
-                case Op.Zero z -> b.putInt(d, 0x6f72657a).putLong(d + 8, z.length()).putLong(d + 16, z.fileOffset());
-                case Op.Data w -> {
-                    ByteBuffer page = ByteBuffer.wrap(w.page()).order(ByteOrder.LITTLE_ENDIAN);
-                    b.putInt(d, 0x63736564).putInt(d + 4, page.getInt(SECTOR - 4)).putLong(d + 8, page.getLong(0))
-                            .putLong(d + 16, w.fileOffset());
-                    b.putInt(data, 0x61746164).putInt(data + 4, (int) (seq >>> 32));
-                    b.put(data + 8, w.page(), 8, SECTOR - 12);
-                    b.putInt(data + SECTOR - 4, (int) seq);
-                    data += SECTOR;
-                }
-            }
-            b.putLong(d + 24, seq);
-        }
-        CRC32C crc = new CRC32C();
-        crc.update(b.array());
-        b.putInt(4, (int) crc.getValue());
-        return b.array();
-    }
-
-    /** Writes the GUID in the Microsoft layout (first three fields little-endian). */
-    private static void putGuid(ByteBuffer b, int at, UUID g) {
-        long msb = g.getMostSignificantBits();
-        b.putInt(at, (int) (msb >>> 32)).putShort(at + 4, (short) (msb >>> 16)).putShort(at + 6, (short) msb);
-        b.order(ByteOrder.BIG_ENDIAN).putLong(at + 8, g.getLeastSignificantBits()).order(ByteOrder.LITTLE_ENDIAN);
-    }
-
-    private static UUID getGuid(ByteBuffer b, int at) {
-        long msb = (Integer.toUnsignedLong(b.getInt(at)) << 32) | (Short.toUnsignedLong(b.getShort(at + 4)) << 16)
-                | Short.toUnsignedLong(b.getShort(at + 6));
-        long lsb = b.order(ByteOrder.BIG_ENDIAN).getLong(at + 8);
-        b.order(ByteOrder.LITTLE_ENDIAN);
-        return new UUID(msb, lsb);
-    }
-
-    /** The current header's slot (higher sequence number; both are valid in these tests). */
-    private static int currentSlot(Path file) throws IOException {
-        return peek(file, 128 * 1024 + 8, 8).getLong(0) > peek(file, 64 * 1024 + 8, 8).getLong(0) ? 1 : 0;
-    }
-
-    private static UUID currentLogGuid(Path file) throws IOException {
-        return getGuid(peek(file, (currentSlot(file) + 1) * 64L * 1024, 64), 48);
-    }
-
-    /** Writes the current header, with {@code logGuid} and the next sequence number, into the other slot. */
-    private static void setLogGuid(Path file, UUID logGuid) throws IOException {
-        int current = currentSlot(file);
-        ByteBuffer h = peek(file, (current + 1) * 64L * 1024, SECTOR);
-        h.putLong(8, h.getLong(8) + 1);
-        putGuid(h, 48, logGuid);
-        h.putInt(4, 0);
-        CRC32C crc = new CRC32C();
-        crc.update(h.array());
-        h.putInt(4, (int) crc.getValue());
-        poke(file, (2 - current) * 64L * 1024, h.array());
     }
 }
