@@ -22,4 +22,20 @@ final class Crc32c {
         crc.update(view);
         return (int) crc.getValue();
     }
+
+    /**
+     * Checks a structure that starts with a 4-byte signature followed by its checksum (headers, region tables, log
+     * entries): the {@code size} bytes at {@code offset} of {@code b} (little-endian).
+     *
+     * @return null when both are right, else what is wrong
+     */
+    static String verify(ByteBuffer b, int offset, int size, int signature, String signatureName) {
+        if (b.getInt(offset) != signature) {
+            return "no \"" + signatureName + "\" signature";
+        }
+        int stored = b.getInt(offset + 4);
+        int computed = of(b, offset, size, 4);
+        return stored == computed ? null
+                : String.format("checksum mismatch (stored %08x, computed %08x)", stored, computed);
+    }
 }

@@ -26,35 +26,21 @@ record RegionTable(Region bat, Region metadata) {
         }
     }
 
-    /** A copy of the table decodes to a table, or to the reason it does not. */
-    sealed interface Copy {
-        record Valid(RegionTable table) implements Copy {
-        }
-
-        record Invalid(String reason) implements Copy {
-        }
-    }
-
     /**
      * Checks and decodes one 64 KiB copy (from {@code raw}'s position). Besides a bad signature or checksum, a copy is
      * invalid when it lacks the BAT or metadata region, names one twice, has a misaligned region, or has an unknown
      * region marked required (which this implementation cannot honour).
      */
-    static Copy parse(ByteBuffer raw) {
+    static Decoded<RegionTable> parse(ByteBuffer raw) {
         ByteBuffer b = raw.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         int base = b.position();
-        if (b.getInt(base) != SIGNATURE) {
-            return new Copy.Invalid("no \"regi\" signature");
-        }
-        int stored = b.getInt(base + 4);
-        int computed = Crc32c.of(b, base, SIZE, 4);
-        if (stored != computed) {
-            return new Copy.Invalid(String.format("checksum mismatch (stored %08x, computed %08x)", stored,
-                    computed));
+        String fault = Crc32c.verify(b, base, SIZE, SIGNATURE, "regi");
+        if (fault != null) {
+            return new Decoded.Invalid<>(fault);
         }
         long count = Integer.toUnsignedLong(b.getInt(base + 8));
         if (count > MAX_ENTRIES) {
-            return new Copy.Invalid("entry count " + count + " exceeds " + MAX_ENTRIES);
+            return new Decoded.Invalid<>("entry count " + count + " exceeds " + MAX_ENTRIES);
         }
         Region bat = null;
         Region metadata = null;
@@ -67,11 +53,11 @@ record RegionTable(Region bat, Region metadata) {
             Region region = new Region(offset, length);
             if (guid.equals(BAT) || guid.equals(METADATA)) {
                 if (offset < MIB || offset % MIB != 0 || length == 0 || length % MIB != 0) {
-                    return new Copy.Invalid("region " + guid + " has offset " + offset + " and length " + length
+                    return new Decoded.Invalid<>("region " + guid + " has offset " + offset + " and length " + length
                             + "; both must be multiples of 1 MiB, the offset at least 1 MiB");
                 }
                 if ((guid.equals(BAT) ? bat : metadata) != null) {
-                    return new Copy.Invalid("region " + guid + " appears twice");
+                    return new Decoded.Invalid<>("region " + guid + " appears twice");
                 }
                 if (guid.equals(BAT)) {
                     bat = region;
@@ -79,16 +65,16 @@ record RegionTable(Region bat, Region metadata) {
                     metadata = region;
                 }
             } else if (required) {
-                return new Copy.Invalid("unknown region " + guid + " is marked required");
+                return new Decoded.Invalid<>("unknown region " + guid + " is marked required");
             }
         }
         if (bat == null || metadata == null) {
-            return new Copy.Invalid("the " + (bat == null ? "BAT" : "metadata") + " region is missing");
+            return new Decoded.Invalid<>("the " + (bat == null ? "BAT" : "metadata") + " region is missing");
         }
         if (bat.offset() < metadata.end() && metadata.offset() < bat.end()) {
-            return new Copy.Invalid("the BAT and metadata regions overlap");
+            return new Decoded.Invalid<>("the BAT and metadata regions overlap");
         }
-        return new Copy.Valid(new RegionTable(bat, metadata));
+        return new Decoded.Valid<>(new RegionTable(bat, metadata));
     }
 
     /** The 64 KiB encoding, checksum included (both regions marked required). */

@@ -26,29 +26,15 @@ record VhdxHeader(long sequenceNumber, UUID fileWriteGuid, UUID dataWriteGuid, U
     static final long[] OFFSETS = {64 * 1024, 128 * 1024};
     private static final int SIGNATURE = 0x64616568; // "head", little-endian
 
-    /** What a header slot holds: a header whose signature and checksum check, or the reason it is not one. */
-    sealed interface Slot {
-        record Valid(VhdxHeader header) implements Slot {
-        }
-
-        record Invalid(String reason) implements Slot {
-        }
-    }
-
-    /** Checks and decodes the 4 KiB at {@code buf}'s position..position+4096 (absolute, nothing moved). */
-    static Slot parse(ByteBuffer raw) {
+    /** Checks and decodes the 4 KiB from {@code raw}'s position: a header whose signature and checksum check. */
+    static Decoded<VhdxHeader> parse(ByteBuffer raw) {
         ByteBuffer b = raw.duplicate().order(ByteOrder.LITTLE_ENDIAN);
         int base = b.position();
-        if (b.getInt(base) != SIGNATURE) {
-            return new Slot.Invalid("no \"head\" signature");
+        String fault = Crc32c.verify(b, base, SIZE, SIGNATURE, "head");
+        if (fault != null) {
+            return new Decoded.Invalid<>(fault);
         }
-        int stored = b.getInt(base + 4);
-        int computed = Crc32c.of(b, base, SIZE, 4);
-        if (stored != computed) {
-            return new Slot.Invalid(String.format("checksum mismatch (stored %08x, computed %08x)", stored,
-                    computed));
-        }
-        return new Slot.Valid(new VhdxHeader(b.getLong(base + 8), Guids.read(b, base + 16), Guids.read(b, base + 32),
+        return new Decoded.Valid<>(new VhdxHeader(b.getLong(base + 8), Guids.read(b, base + 16), Guids.read(b, base + 32),
                 Guids.read(b, base + 48), Short.toUnsignedInt(b.getShort(base + 64)),
                 Short.toUnsignedInt(b.getShort(base + 66)), Integer.toUnsignedLong(b.getInt(base + 68)),
                 b.getLong(base + 72)));

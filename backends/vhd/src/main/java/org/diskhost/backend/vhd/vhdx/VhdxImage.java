@@ -134,14 +134,15 @@ public final class VhdxImage implements ImageFile {
         if (!probe(ch.channel())) {
             throw new ImageFormatException(path + ": the file identifier has no \"vhdxfile\" signature");
         }
-        VhdxHeader.Slot[] slots = new VhdxHeader.Slot[2];
+        @SuppressWarnings("unchecked")
+        Decoded<VhdxHeader>[] slots = new Decoded[2];
         for (int i = 0; i < 2; i++) {
             ByteBuffer b = ByteBuffer.allocate(VhdxHeader.SIZE);
             ch.read(VhdxHeader.OFFSETS[i], b, "header " + (i + 1));
             slots[i] = VhdxHeader.parse(b.flip());
         }
         int slot = currentSlot(path, slots);
-        VhdxHeader header = ((VhdxHeader.Slot.Valid) slots[slot]).header();
+        VhdxHeader header = ((Decoded.Valid<VhdxHeader>) slots[slot]).value();
         if (header.version() != 1) {
             throw new ImageFormatException(path + ": header " + (slot + 1) + " has version " + header.version()
                     + ", not 1");
@@ -189,19 +190,19 @@ public final class VhdxImage implements ImageFile {
         return new VhdxImage(ch, readOnly, header, slot, regions, meta, layout, entries, nextFree);
     }
 
-    private static int currentSlot(Path path, VhdxHeader.Slot[] slots) throws ImageFormatException {
-        if (slots[0] instanceof VhdxHeader.Slot.Valid(VhdxHeader h0)) {
-            if (slots[1] instanceof VhdxHeader.Slot.Valid(VhdxHeader h1)) {
+    private static int currentSlot(Path path, Decoded<VhdxHeader>[] slots) throws ImageFormatException {
+        if (slots[0] instanceof Decoded.Valid<VhdxHeader>(VhdxHeader h0)) {
+            if (slots[1] instanceof Decoded.Valid<VhdxHeader>(VhdxHeader h1)) {
                 return Long.compareUnsigned(h1.sequenceNumber(), h0.sequenceNumber()) > 0 ? 1 : 0;
             }
             return 0;
         }
-        if (slots[1] instanceof VhdxHeader.Slot.Valid) {
+        if (slots[1] instanceof Decoded.Valid) {
             return 1;
         }
         throw new ImageFormatException(path + ": no valid header: header 1 (offset 64 KiB): "
-                + ((VhdxHeader.Slot.Invalid) slots[0]).reason() + "; header 2 (offset 128 KiB): "
-                + ((VhdxHeader.Slot.Invalid) slots[1]).reason());
+                + ((Decoded.Invalid<VhdxHeader>) slots[0]).reason() + "; header 2 (offset 128 KiB): "
+                + ((Decoded.Invalid<VhdxHeader>) slots[1]).reason());
     }
 
     private static RegionTable readRegions(ImageChannel ch) throws IOException {
@@ -210,10 +211,10 @@ public final class VhdxImage implements ImageFile {
             ByteBuffer b = ByteBuffer.allocate(RegionTable.SIZE);
             ch.read(RegionTable.OFFSETS[i], b, "region table " + (i + 1));
             switch (RegionTable.parse(b.flip())) {
-                case RegionTable.Copy.Valid(RegionTable table) -> {
+                case Decoded.Valid<RegionTable>(RegionTable table) -> {
                     return table;
                 }
-                case RegionTable.Copy.Invalid(String reason) -> reasons[i] = reason;
+                case Decoded.Invalid<RegionTable>(String reason) -> reasons[i] = reason;
             }
         }
         throw new ImageFormatException(ch.path() + ": no valid region table: region table 1 (offset 192 KiB): "

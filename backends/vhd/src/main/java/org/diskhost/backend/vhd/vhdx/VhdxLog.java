@@ -65,15 +65,6 @@ final class VhdxLog {
             List<Descriptor> descriptors) {
     }
 
-    /** What the log holds at one sector: an entry, or the reason there is none. */
-    private sealed interface Parsed {
-        record Valid(Entry entry) implements Parsed {
-        }
-
-        record Invalid(String reason) implements Parsed {
-        }
-    }
-
     /**
      * The entries to replay, tail first: the active sequence. Empty when the header's log GUID is zero (an empty log).
      *
@@ -100,7 +91,7 @@ final class VhdxLog {
         }
         ByteBuffer log = ByteBuffer.allocate((int) length).order(ByteOrder.LITTLE_ENDIAN);
         ch.read(header.logOffset(), log, "log");
-        Map<Integer, Parsed> parsed = new HashMap<>();
+        Map<Integer, Decoded<Entry>> parsed = new HashMap<>();
         // The search of [MS-VHDX] 2.3.3: from each candidate tail, extend a sequence as far as valid entries with
         // consecutive sequence numbers go; it is valid when its head's tail lies inside it. The newest valid one
         // wins. A valid sequence is skipped as a whole, anything else one sector at a time.
@@ -111,7 +102,7 @@ final class VhdxLog {
             List<Entry> sequence = new ArrayList<>();
             int head = tail;
             long covered = 0;
-            while (parse(log, head, header.logGuid(), parsed) instanceof Parsed.Valid(Entry e)
+            while (parse(log, head, header.logGuid(), parsed) instanceof Decoded.Valid<Entry>(Entry e)
                     && (sequence.isEmpty() || e.sequence() == sequence.getLast().sequence() + 1)
                     && covered + e.length() <= length) {
                 sequence.add(e);
@@ -146,43 +137,43 @@ final class VhdxLog {
     }
 
     /** Why the first entry of this log that carries the log GUID is unusable, for the error message. */
-    private static String firstFault(ByteBuffer log, UUID logGuid, Map<Integer, Parsed> parsed) {
+    private static String firstFault(ByteBuffer log, UUID logGuid, Map<Integer, Decoded<Entry>> parsed) {
         for (int at = 0; at < log.capacity(); at += SECTOR) {
             if (log.getInt(at) == ENTRY_SIGNATURE && Guids.read(log, at + 32).equals(logGuid)
-                    && parse(log, at, logGuid, parsed) instanceof Parsed.Invalid(String reason)) {
+                    && parse(log, at, logGuid, parsed) instanceof Decoded.Invalid<Entry>(String reason)) {
                 return "; the entry at log offset " + at + " is unusable: " + reason;
             }
         }
         return "; no entry carries that log GUID";
     }
 
-    private static Parsed parse(ByteBuffer log, int at, UUID logGuid, Map<Integer, Parsed> memo) {
+    private static Decoded<Entry> parse(ByteBuffer log, int at, UUID logGuid, Map<Integer, Decoded<Entry>> memo) {
         return memo.computeIfAbsent(at, a -> parse(log, a, logGuid));
     }
 
     /** Reads the entry at log offset {@code at}, wrapping around the end of the log. */
-    private static Parsed parse(ByteBuffer log, int at, UUID logGuid) {
+    private static Decoded<Entry> parse(ByteBuffer log, int at, UUID logGuid) {
         int logLength = log.capacity();
         ByteBuffer first = sector(log, at);
         if (first.getInt(0) != ENTRY_SIGNATURE) {
-            return new Parsed.Invalid("no \"loge\" signature");
+            return new Decoded.Invalid<>("no \"loge\" signature");
         }
         long entryLength = Integer.toUnsignedLong(first.getInt(8));
         int tail = first.getInt(12);
         long sequence = first.getLong(16);
         long descriptorCount = Integer.toUnsignedLong(first.getInt(24));
         if (!Guids.read(first, 32).equals(logGuid)) {
-            return new Parsed.Invalid("its log GUID is not the header's");
+            return new Decoded.Invalid<>("its log GUID is not the header's");
         }
         if (entryLength == 0 || entryLength % SECTOR != 0 || entryLength > logLength) {
-            return new Parsed.Invalid("entry length " + entryLength + " is not a multiple of 4 KiB within the log");
+            return new Decoded.Invalid<>("entry length " + entryLength + " is not a multiple of 4 KiB within the log");
         }
         if (sequence == 0) {
-            return new Parsed.Invalid("sequence number 0");
+            return new Decoded.Invalid<>("sequence number 0");
         }
         long descriptorSectors = (descriptorCount + 2 + 127) / 128;
         if (descriptorSectors * SECTOR > entryLength) {
-            return new Parsed.Invalid(descriptorCount + " descriptors do not fit the entry length " + entryLength);
+            return new Decoded.Invalid<>(descriptorCount + " descriptors do not fit the entry length " + entryLength);
         }
         int sectors = (int) (entryLength / SECTOR);
         ByteBuffer entry = ByteBuffer.allocate((int) entryLength).order(ByteOrder.LITTLE_ENDIAN);
@@ -192,7 +183,7 @@ final class VhdxLog {
         int stored = entry.getInt(4);
         int computed = Crc32c.of(entry, 0, (int) entryLength, 4);
         if (stored != computed) {
-            return new Parsed.Invalid(String.format("checksum mismatch (stored %08x, computed %08x)", stored,
+            return new Decoded.Invalid<>(String.format("checksum mismatch (stored %08x, computed %08x)", stored,
                     computed));
         }
         List<Descriptor> descriptors = new ArrayList<>();
@@ -202,27 +193,27 @@ final class VhdxLog {
             int signature = entry.getInt(d);
             long fileOffset = entry.getLong(d + 16);
             if (entry.getLong(d + 24) != sequence) {
-                return new Parsed.Invalid("descriptor " + i + " has another sequence number than its entry");
+                return new Decoded.Invalid<>("descriptor " + i + " has another sequence number than its entry");
             }
             if (fileOffset % SECTOR != 0 || fileOffset < 0) {
-                return new Parsed.Invalid("descriptor " + i + " targets file offset " + fileOffset
+                return new Decoded.Invalid<>("descriptor " + i + " targets file offset " + fileOffset
                         + ", not a multiple of 4 KiB");
             }
             if (signature == ZERO_SIGNATURE) {
                 long zeroLength = entry.getLong(d + 8);
                 if (zeroLength <= 0 || zeroLength % SECTOR != 0) {
-                    return new Parsed.Invalid("zero descriptor " + i + " has length " + zeroLength);
+                    return new Decoded.Invalid<>("zero descriptor " + i + " has length " + zeroLength);
                 }
                 descriptors.add(new Descriptor.Zero(fileOffset, zeroLength));
             } else if (signature == DATA_DESC_SIGNATURE) {
                 if (dataSector >= sectors) {
-                    return new Parsed.Invalid("data descriptor " + i + " has no data sector in the entry");
+                    return new Decoded.Invalid<>("data descriptor " + i + " has no data sector in the entry");
                 }
                 int ds = dataSector++ * SECTOR;
                 long dataSequence = (Integer.toUnsignedLong(entry.getInt(ds + 4)) << 32)
                         | Integer.toUnsignedLong(entry.getInt(ds + SECTOR - 4));
                 if (entry.getInt(ds) != DATA_SIGNATURE || dataSequence != sequence) {
-                    return new Parsed.Invalid("the data sector of descriptor " + i
+                    return new Decoded.Invalid<>("the data sector of descriptor " + i
                             + " lacks its signature or sequence number");
                 }
                 byte[] page = new byte[SECTOR];
@@ -231,10 +222,10 @@ final class VhdxLog {
                 entry.get(d + 4, page, SECTOR - 4, 4); // trailing bytes
                 descriptors.add(new Descriptor.Data(fileOffset, page));
             } else {
-                return new Parsed.Invalid("descriptor " + i + " has an unknown signature");
+                return new Decoded.Invalid<>("descriptor " + i + " has an unknown signature");
             }
         }
-        return new Parsed.Valid(new Entry(at, (int) entryLength, sequence, tail, first.getLong(48),
+        return new Decoded.Valid<>(new Entry(at, (int) entryLength, sequence, tail, first.getLong(48),
                 first.getLong(56), List.copyOf(descriptors)));
     }
 

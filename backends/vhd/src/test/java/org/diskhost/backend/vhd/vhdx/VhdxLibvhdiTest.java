@@ -79,11 +79,7 @@ class VhdxLibvhdiTest {
     void libvhdiReadsDynamic(int sector, int blockMiB) throws Exception {
         long size = 40L * MIB + 3 * 4096;
         Path img = dir.resolve("d.vhdx");
-        byte[] model = new byte[(int) size];
-        try (VhdxImage image = VhdxImage.createDynamic(img, VhdxCreateOptions.of(size).withBlockSize(blockMiB * MIB)
-                .withLogicalSectorSize(sector))) {
-            VhdxRoundTripTest.randomOperations(new Random(sector * 7L + blockMiB), image, model, null, 100);
-        }
+        byte[] model = VhdxTesting.randomDynamic(img, size, sector, blockMiB, sector * 7L + blockMiB, 100);
         List<String> out = libvhdi(model, img);
         assertEquals(String.valueOf(sector), out.getFirst());
     }

@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Random;
 
 import org.diskhost.backend.vhd.ImageFile.Extent;
 import org.junit.jupiter.api.Test;
@@ -78,11 +77,7 @@ class VhdxQemuInteropTest {
     void vhdxImageWritesQemuReads(int sector, int blockMiB) throws Exception {
         long size = 48L * MIB + 8 * 4096;
         Path img = dir.resolve("d.vhdx");
-        byte[] model = new byte[(int) size];
-        try (VhdxImage image = VhdxImage.createDynamic(img, VhdxCreateOptions.of(size).withBlockSize(blockMiB * MIB)
-                .withLogicalSectorSize(sector))) {
-            VhdxRoundTripTest.randomOperations(new Random(sector + blockMiB), image, model, null, 120);
-        }
+        byte[] model = VhdxTesting.randomDynamic(img, size, sector, blockMiB, sector + blockMiB, 120);
         Path expected = dir.resolve("expected.raw");
         Files.write(expected, model);
         ok(dir, "qemu-img", "check", "-q", "-f", "vhdx", img.toString());

@@ -83,7 +83,10 @@ class VhdxRoundTripTest {
                         VhdxCreateOptions.of(size).withBlockSize(Math.max(MIB, block / 2)))) {
             assertEquals(size, diff.virtualSize());
             assertEquals(sector, diff.logicalSectorSize());
+            assertEquals(parent.diskId(), diff.diskId(), "a fork is the same virtual disk");
             ImageFile.ParentReference ref = diff.parent().orElseThrow();
+            assertEquals(List.of(base.toAbsolutePath().toString()), ref.candidatePaths(),
+                    "relative_path and absolute_win32_path both lead to the parent");
             assertEquals(parent.linkageId(), ref.linkageId());
             assertEquals(base.toAbsolutePath().toString(), ref.candidatePaths().getFirst());
             assertContent(model, diff, parent);

@@ -69,6 +69,19 @@ final class VhdxTesting {
         }
     }
 
+    /**
+     * Creates a dynamic image at {@code img} and applies {@code ops} random writes, deallocations and reads
+     * ({@link VhdxRoundTripTest#randomOperations}); returns what the disk must now hold.
+     */
+    static byte[] randomDynamic(Path img, long size, int sector, int blockMiB, long seed, int ops) throws IOException {
+        byte[] model = new byte[(int) size];
+        try (VhdxImage image = VhdxImage.createDynamic(img, VhdxCreateOptions.of(size).withBlockSize(blockMiB * MIB)
+                .withLogicalSectorSize(sector))) {
+            VhdxRoundTripTest.randomOperations(new java.util.Random(seed), image, model, null, ops);
+        }
+        return model;
+    }
+
     /** Writes {@code bytes} into the file at {@code offset}, in place. */
     static void poke(Path file, long offset, byte[] bytes) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
