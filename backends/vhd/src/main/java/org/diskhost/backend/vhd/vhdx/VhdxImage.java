@@ -299,6 +299,9 @@ public final class VhdxImage implements ImageFile {
                         + a.what() + " at file offset " + a.start());
             }
         }
+        if (header.logLength() > 0 && header.logOffset() <= VhdxLog.MAX_FILE_OFFSET) {
+            end = Math.max(end, header.logOffset() + header.logLength()); // never allocate over the log
+        }
         return Math.max(end, Math.max(regions.bat().end(), regions.metadata().end()));
     }
 
@@ -449,20 +452,23 @@ public final class VhdxImage implements ImageFile {
      */
     @Override
     public Optional<ParentReference> parent() {
-        if (meta.parentLocator().isEmpty()) {
-            return Optional.empty();
-        }
-        ParentLocator locator = meta.parentLocator().get();
+        return meta.parentLocator().map(locator -> new ParentReference(
+                candidatePaths(ch.path().toAbsolutePath().getParent(), locator),
+                locator.linkage(ch.path().toString())));
+    }
+
+    /** The usable paths of {@code locator} in the order {@link #parent()} gives, for a child in {@code dir}. */
+    static List<String> candidatePaths(Path dir, ParentLocator locator) {
         List<String> candidates = new ArrayList<>();
-        Path dir = ch.path().toAbsolutePath().getParent();
         locator.get("relative_path").map(p -> p.replace('\\', '/')).filter(p -> !p.isEmpty())
                 .ifPresent(p -> candidates.add(dir.resolve(p).normalize().toString()));
         for (String key : List.of("volume_path", "absolute_win32_path")) {
             locator.get(key).map(p -> p.startsWith(WIN32_EXTENDED_PREFIX) ? p.substring(WIN32_EXTENDED_PREFIX.length())
                     : p).map(p -> p.replace('\\', '/')).filter(p -> p.startsWith("/") && !p.startsWith("//"))
-                    .filter(p -> !candidates.contains(p)).ifPresent(candidates::add);
+                    .map(p -> Path.of(p).normalize().toString()).filter(p -> !candidates.contains(p))
+                    .ifPresent(candidates::add);
         }
-        return Optional.of(new ParentReference(List.copyOf(candidates), locator.linkage(ch.path().toString())));
+        return List.copyOf(candidates);
     }
 
     @Override
