@@ -34,21 +34,26 @@ import org.diskhost.backend.vhd.vhdx.Bat.PayloadState;
  * A read-only open replays the log in memory only (the file is not touched; at most 64 MiB of replayed pages); a
  * writable open replays it into the file and then clears the header's log GUID.
  *
- * <p><b>Crash consistency.</b> This implementation does not write the log. It orders its writes so that the file is
- * consistent after a crash at any point: new payload data (and, in a differencing image, the sector bitmap bits for
- * a new block) is written to space no BAT entry points at, made durable with {@code fsync}, and only then is the BAT
- * entry (an aligned 8-byte write, which cannot tear) written to point at it. A crash before the BAT write leaks the
- * block; a crash after it finds the data in place. Writes into a partially present block write the data first, make
- * it durable, then set the bitmap bits. Deallocation writes the BAT entry and makes it durable before the block may
- * be reused. Headers are updated by writing the non-current slot with the next sequence number, then {@code fsync}.
- * On the first change after open the data and file write GUIDs are renewed (before anything else is written).
+ * <p><b>Crash consistency.</b> The specification routes metadata updates through the log; this implementation
+ * instead orders its writes so that the file is consistent after a crash at any point, and leaves the log empty (so
+ * every reader, qemu and libvhdi included, sees a valid file at every moment). New payload data (and, in a
+ * differencing image, the sector bitmap bits of a new block) goes to space no BAT entry points at and is made
+ * durable with {@code fsync}; only then is the BAT entry written to point at it. A BAT entry is 8 aligned bytes
+ * inside one sector, and the rest of that sector is rewritten with values that are already durable, so as long as
+ * the storage writes a sector atomically the entry is either old or new. A crash before the BAT write leaves the
+ * new block unused (the space is not reclaimed); a crash after it finds the data in place. Writes into a partially
+ * present block write the data, make it durable, then set the bitmap bits (a crash in between keeps showing the
+ * parent there). Deallocation writes the BAT entry and makes it durable before the block may be reused. Headers are
+ * updated by writing the non-current slot with the next sequence number, then {@code fsync}, so a torn header write
+ * leaves the previous header current. On the first change after open the data and file write GUIDs are renewed,
+ * durably, before anything else is written.
  *
  * <p><b>Block states.</b> Fully present blocks read from the file; partially present blocks (differencing only)
- * read the sectors whose bitmap bit is set. In a dynamic image every other state reads as zeros and is reported
- * {@code ABSENT} (zero, unmapped, undefined and not present alike), except {@code ZERO}, reported {@code ZERO}. In
- * a differencing image {@code NOT_PRESENT} (and unset bitmap bits) is {@code ABSENT}: read the parent; the zero,
- * unmapped and undefined states are reported {@code ZERO}, as the specification lets their content be anything and
- * zeros do not leak the parent's.
+ * read the sectors whose bitmap bit is set. In a dynamic image the not present, undefined and unmapped states read
+ * as zeros and are reported {@code ABSENT} (no parent: zeros); {@code ZERO} blocks are reported {@code ZERO}. In a
+ * differencing image {@code NOT_PRESENT} blocks and unset bitmap bits are {@code ABSENT} (read the parent); zero,
+ * unmapped and undefined blocks are reported {@code ZERO}: the specification allows zeros for each of them, and
+ * zeros never show the parent's data where the child said it was gone.
  *
  * <p>Thread-safe: reads and writes of data run concurrently; block allocation, bitmap and BAT updates are
  * serialized, and deallocation excludes all other I/O.
