@@ -16,7 +16,7 @@ import java.util.UUID;
  * updates (block allocation, bitmaps). Malformed content is reported as {@link ImageFormatException}, never as a
  * wrong read.
  */
-interface ImageFile extends Closeable {
+public interface ImageFile extends Closeable {
     /** The format, for inspect output and errors: {@code "vhd-fixed"}, {@code "vhd-dynamic"}, {@code "vhdx"}... */
     String format();
 
