@@ -204,4 +204,48 @@ public class SwapIT extends HostTestSupport {
         String inspect = shell("inspect", "rollback");
         assertTrue(inspect, inspect.contains("state: READY"));
     }
+
+    /**
+     * Without a copy to roll back to, a broken update fails the requests that wait for its kinds with an Io error
+     * that says why; the disk comes back when a working version is installed.
+     */
+    @Test
+    public void withoutACopyToRollBackToTheWaitingRequestsFailWithTheReason() throws Exception {
+        configure("norollback", "{\"kind\": \"delay\", \"disk\": {\"kind\": \"file\", \"path\": "
+                + "\"norollback.img\", \"create\": \"1 MiB\"}}");
+        Disk disk = awaitDisk("norollback");
+        Thread.sleep(500); // the copy is taken shortly after the bundle comes up: let it be, then remove it
+        String storage = context.getProperty("org.osgi.framework.storage");
+        Path root = Path.of(storage == null ? "felix-cache" : storage);
+        List<Path> copies;
+        try (var files = Files.walk(root)) {
+            copies = files.filter(f -> f.getParent() != null && f.getParent().getFileName().toString()
+                    .equals("known-good")).toList();
+        }
+        assertTrue("the host keeps copies under " + root, !copies.isEmpty());
+        for (Path copy : copies) {
+            Files.delete(copy);
+        }
+        Path unresolvable = brokenCopy("diskhost-backend-delay", "delay-gone", a -> a.putValue(
+                "Import-Package", a.getValue("Import-Package") + ",org.diskhost.does.not.exist"));
+        String out = shell("upgrade", "org.diskhost.backend.delay", unresolvable.toString());
+        assertTrue(out, out.contains("rolling back"));
+        awaitShell("the rollback failed", "swaps");
+        try {
+            disk.readVectored(org.diskhost.api.buffers.RequestBuffers.of(pattern(512, 0), true), 0)
+                    .get(10, TimeUnit.SECONDS);
+            throw new AssertionError("a read succeeded without a backend");
+        } catch (java.util.concurrent.ExecutionException e) {
+            org.diskhost.api.DiskError error = org.diskhost.api.DiskError.of(e);
+            assertTrue(String.valueOf(error), error instanceof org.diskhost.api.DiskError.Io io
+                    && io.cause().getMessage().contains("org.diskhost.backend.delay did not come up"));
+        }
+        assertTrue(shell("disks"), shell("disks").contains("requests fail until it comes"));
+
+        String back = shell("upgrade", "org.diskhost.backend.delay", buildJar("diskhost-backend-delay").toString());
+        assertTrue(back, back.contains("back after"));
+        awaitShell("norollback       READY", "disks");
+        disk.readVectored(org.diskhost.api.buffers.RequestBuffers.of(pattern(512, 0), true), 0)
+                .get(10, TimeUnit.SECONDS);
+    }
 }

@@ -115,7 +115,9 @@ final class DeployWatcher implements Runnable {
      * old revision would restart it a second time.)
      */
     private void upgrade(Bundle bundle, Path jar) throws Exception {
-        boolean wasActive = bundle.getState() == Bundle.ACTIVE || bundle.getState() == Bundle.STARTING;
+        // Started afterwards if it runs now, or should (a broken version that failed to start is still marked so).
+        boolean wasActive = bundle.getState() == Bundle.ACTIVE || bundle.getState() == Bundle.STARTING
+                || bundle.adapt(org.osgi.framework.startlevel.BundleStartLevel.class).isPersistentlyStarted();
         bundle.stop(Bundle.STOP_TRANSIENT);
         try (InputStream in = Files.newInputStream(jar)) {
             bundle.update(in);

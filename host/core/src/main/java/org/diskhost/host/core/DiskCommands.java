@@ -57,7 +57,9 @@ public final class DiskCommands {
         java.net.URL url = jar.contains(":") && !jar.startsWith("/") ? java.net.URI.create(jar).toURL()
                 : java.nio.file.Path.of(jar).toAbsolutePath().toUri().toURL();
         java.time.Instant since = java.time.Instant.now();
-        boolean wasActive = target.getState() == Bundle.ACTIVE || target.getState() == Bundle.STARTING;
+        // Started afterwards if it runs now, or should (a broken version that failed to start is still marked so).
+        boolean wasActive = target.getState() == Bundle.ACTIVE || target.getState() == Bundle.STARTING
+                || target.adapt(org.osgi.framework.startlevel.BundleStartLevel.class).isPersistentlyStarted();
         target.stop(Bundle.STOP_TRANSIENT);
         try (java.io.InputStream in = url.openStream()) {
             target.update(in);
