@@ -16,7 +16,7 @@ import java.util.UUID;
  * updates (block allocation, bitmaps). Malformed content is reported as {@link ImageFormatException}, never as a
  * wrong read.
  */
-interface ImageFile extends Closeable {
+public interface ImageFile extends Closeable {
     /** The format, for inspect output and errors: {@code "vhd-fixed"}, {@code "vhd-dynamic"}, {@code "vhdx"}... */
     String format();
 
@@ -65,6 +65,14 @@ interface ImageFile extends Closeable {
 
     /** Makes every completed write durable, data before the metadata that points at it. */
     void flush() throws IOException;
+
+    /**
+     * The allocation granularity in bytes: {@link #deallocate} frees only whole, aligned blocks of this size. Zero
+     * (the default) for a file that cannot deallocate anything (fixed VHD, raw): its {@code deallocate} returns 0.
+     */
+    default long blockSize() {
+        return 0;
+    }
 
     /** One run of bytes with one state. */
     record Extent(long length, State state) {

@@ -3,10 +3,10 @@ package org.diskhost.backend.vhd;
 import java.io.IOException;
 
 /** An image file's content breaks its format: the message names the file, the structure and what is wrong. */
-final class ImageFormatException extends IOException {
+public final class ImageFormatException extends IOException {
     private static final long serialVersionUID = 1L;
 
-    ImageFormatException(String message) {
+    public ImageFormatException(String message) {
         super(message);
     }
 }
