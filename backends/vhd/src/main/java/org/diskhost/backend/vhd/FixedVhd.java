@@ -71,8 +71,8 @@ final class FixedVhd implements VhdFile {
     }
 
     /**
-     * Creates a fixed VHD of {@code size} bytes of zeros (sparse where the file system allows) with a new footer.
-     * The file must not exist.
+     * Creates a fixed VHD of at least {@code size} bytes of zeros (sparse where the file system allows) with a new
+     * footer: the size is {@linkplain VhdFooter#chsRoundedSize rounded up to a CHS geometry}. The file must not exist.
      *
      * @throws IllegalArgumentException when the size is not a positive multiple of 512
      */
@@ -80,14 +80,17 @@ final class FixedVhd implements VhdFile {
         if (size <= 0 || size % 512 != 0) {
             throw new IllegalArgumentException("a fixed VHD's size is a positive multiple of 512, got " + size);
         }
+        long rounded = VhdFooter.chsRoundedSize(size);
         try (FileChannel channel = FileChannel.open(path, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            Positional.write(channel, VhdFooter.create(VhdType.FIXED, size, VhdFooter.NO_DATA_OFFSET).encode(), size);
+            Positional.write(channel, VhdFooter.create(VhdType.FIXED, rounded, VhdFooter.NO_DATA_OFFSET).encode(),
+                    rounded);
             channel.force(true);
         }
     }
 
     /**
-     * Makes the raw file at {@code path} a fixed VHD by appending a footer: its bytes become the disk.
+     * Makes the raw file at {@code path} a fixed VHD by appending a footer: its bytes become the disk, followed by
+     * the zeros that {@linkplain VhdFooter#chsRoundedSize round its size up to a CHS geometry}.
      *
      * @throws ImageFormatException when the file's length is not a positive multiple of 512, or the file already ends
      *         in a VHD footer cookie (a footer, maybe damaged, is never covered by another)
@@ -102,8 +105,9 @@ final class FixedVhd implements VhdFile {
             if (VhdFooter.hasCookie(Positional.read(channel, length - VhdFooter.SIZE, 8, path + ": end"))) {
                 throw new ImageFormatException(path + ": already ends in a VHD footer");
             }
-            Positional.write(channel, VhdFooter.create(VhdType.FIXED, length, VhdFooter.NO_DATA_OFFSET).encode(),
-                    length);
+            long rounded = VhdFooter.chsRoundedSize(length);
+            Positional.write(channel, VhdFooter.create(VhdType.FIXED, rounded, VhdFooter.NO_DATA_OFFSET).encode(),
+                    rounded);
             channel.force(true);
         }
     }

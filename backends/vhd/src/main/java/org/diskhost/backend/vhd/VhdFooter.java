@@ -114,6 +114,28 @@ record VhdFooter(int features, int formatVersion, long dataOffset, long timestam
             return new Geometry((int) (cylinderTimesHeads / heads), heads, sectorsPerTrack);
         }
 
+        /**
+         * The smallest geometry the algorithm gives that holds {@code totalSectors} (qemu and Virtual PC size images
+         * this way), or the largest geometry when none does.
+         */
+        public static Geometry holding(long totalSectors) {
+            if (totalSectors >= MAX_SECTORS) {
+                return forSectors(MAX_SECTORS);
+            }
+            // The algorithm rounds down by less than one cylinder (at most 16 x 255 sectors): a short walk up.
+            for (long n = totalSectors; ; n++) {
+                Geometry g = forSectors(n);
+                if (g.sectors() >= totalSectors) {
+                    return g;
+                }
+            }
+        }
+
+        /** Whether this is the largest geometry, which tells readers to use the footer's size instead. */
+        public boolean isMax() {
+            return cylinders == 65535 && heads == 16 && sectorsPerTrack == 255;
+        }
+
         /** cylinders x heads x sectors per track: the size qemu gives images whose creator is "qemu" or "vpc ". */
         public long sectors() {
             return (long) cylinders * heads * sectorsPerTrack;
@@ -134,8 +156,19 @@ record VhdFooter(int features, int formatVersion, long dataOffset, long timestam
     }
 
     /**
+     * The size of a new image of at least {@code bytes} (a multiple of 512): rounded up to a whole CHS geometry, as
+     * qemu and Virtual PC do, so that readers which take the size from the geometry (Virtual PC, and qemu for
+     * images it does not recognize as Hyper-V's) and readers which take the footer's size agree. From the largest
+     * geometry on (about 127 GiB), where readers use the footer's size, the size is {@code bytes}.
+     */
+    public static long chsRoundedSize(long bytes) {
+        Geometry g = Geometry.holding(bytes / 512);
+        return g.isMax() ? bytes : g.sectors() * 512;
+    }
+
+    /**
      * A footer of a new image: version 1.0, the current time, diskhost as creator, the specification's geometry for
-     * {@code size}, and a random unique id.
+     * {@code size} (pass a {@link #chsRoundedSize} for the geometry to hold it exactly), and a random unique id.
      *
      * @param dataOffset {@value #NO_DATA_OFFSET} for a fixed disk, else the dynamic header's offset
      */
