@@ -14,6 +14,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -50,6 +51,8 @@ final class ChainDisk implements DiskIo {
     private static final int MAX_EXTENTS = 1024;
     /** Zeros written at a time when unmap clears the partial blocks of a parentless image. */
     private static final int ZERO_CHUNK = 1 << 20;
+    /** What one byte of a VHD sector bitmap covers: the unit a top file with a parent is written in. */
+    private static final long COPY_UNIT = 4096;
 
     private final String diskType;
     private final String name;
@@ -64,6 +67,9 @@ final class ChainDisk implements DiskIo {
     private final LongAdder reads = new LongAdder();
     private final LongAdder writes = new LongAdder();
     private final LongAdder unmapped = new LongAdder();
+    private final LongAdder copiedUp = new LongAdder();
+    /** Shared by writes to a top file with a parent, held alone by a write that copies up (see writeOverParent). */
+    private final ReentrantReadWriteLock copyUpLock = new ReentrantReadWriteLock();
 
     /**
      * @param diskType {@code "vhd1"} or {@code "vhd"}
@@ -218,12 +224,63 @@ final class ChainDisk implements DiskIo {
         return submit(() -> {
             byte[] data = new byte[Math.toIntExact(length)];
             buffers.reader().read(data, 0, data.length);
-            top.write(sector << sectorShift, ByteBuffer.wrap(data));
+            if (chain.size() == 1) {
+                top.write(sector << sectorShift, ByteBuffer.wrap(data));
+            } else {
+                writeOverParent(sector << sectorShift, data);
+            }
             if (fua) {
                 top.flush();
             }
             writes.increment();
         });
+    }
+
+    /**
+     * A write to a top file with a parent. Where it covers only part of a {@value #COPY_UNIT}-byte unit the top does
+     * not have yet, the rest of the unit is copied up from below first, so the top only ever holds whole units:
+     * a VHD sector bitmap byte then marks all eight of its sectors or none, which some readers need (libvhdi
+     * 20210425 reads the sectors after a set bit in a partly set byte from the child). Copying up reads then
+     * writes sectors the request does not own, so it runs alone: every other write waits meanwhile.
+     */
+    private void writeOverParent(long offset, byte[] data) throws IOException {
+        long end = offset + data.length;
+        long unitStart = offset & -COPY_UNIT;
+        long unitEnd = Math.min(top.virtualSize(), (end + COPY_UNIT - 1) & -COPY_UNIT);
+        copyUpLock.readLock().lock();
+        try {
+            if (!needsCopyUp(offset, end, unitStart, unitEnd)) {
+                top.write(offset, ByteBuffer.wrap(data));
+                return;
+            }
+        } finally {
+            copyUpLock.readLock().unlock();
+        }
+        copyUpLock.writeLock().lock();
+        try {
+            if (!needsCopyUp(offset, end, unitStart, unitEnd)) {
+                top.write(offset, ByteBuffer.wrap(data));
+                return;
+            }
+            ByteBuffer whole = ByteBuffer.allocate(Math.toIntExact(unitEnd - unitStart));
+            readChain(0, unitStart, whole.slice(0, (int) (offset - unitStart)));
+            whole.put((int) (offset - unitStart), data);
+            readChain(0, end, whole.slice((int) (end - unitStart), (int) (unitEnd - end)));
+            top.write(unitStart, whole);
+            copiedUp.increment();
+        } finally {
+            copyUpLock.writeLock().unlock();
+        }
+    }
+
+    /** Whether the partial units at either end of {@code [offset, end)} are not wholly in the top file. */
+    private boolean needsCopyUp(long offset, long end, long unitStart, long unitEnd) throws IOException {
+        return offset > unitStart && !topHas(unitStart, offset) || end < unitEnd && !topHas(end, unitEnd);
+    }
+
+    private boolean topHas(long from, long to) throws IOException {
+        ImageFile.Extent extent = top.extentAt(from, to - from);
+        return extent.state() == ImageFile.Extent.State.PRESENT && extent.length() >= to - from;
     }
 
     @Override
@@ -377,6 +434,7 @@ final class ChainDisk implements DiskIo {
                     .value("block_size", image.blockSize())
                     .value("read_only", image.readOnly()));
         }
-        out.value("reads", reads.sum()).value("writes", writes.sum()).value("bytes_deallocated", unmapped.sum());
+        out.value("reads", reads.sum()).value("writes", writes.sum()).value("bytes_deallocated", unmapped.sum())
+                .value("copy_ups", copiedUp.sum());
     }
 }
