@@ -399,31 +399,6 @@ final class DynamicVhd implements VhdFile {
     }
 
     @Override
-    public long virtualSize() {
-        return footer.currentSize();
-    }
-
-    @Override
-    public int logicalSectorSize() {
-        return 512;
-    }
-
-    @Override
-    public int physicalSectorSize() {
-        return 512;
-    }
-
-    @Override
-    public UUID diskId() {
-        return footer.uniqueId();
-    }
-
-    @Override
-    public UUID linkageId() {
-        return footer.uniqueId();
-    }
-
-    @Override
     public Optional<ParentReference> parent() {
         return footer.type() == VhdType.DIFFERENCING
                 ? Optional.of(new ParentReference(parentCandidates, header.parentUniqueId()))

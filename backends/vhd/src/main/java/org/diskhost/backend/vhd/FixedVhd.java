@@ -1,31 +1,22 @@
 package org.diskhost.backend.vhd;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Optional;
-import java.util.UUID;
 
 import org.diskhost.backend.vhd.VhdFooter.VhdType;
 
 /**
  * A fixed VHD: the disk's bytes as they are, then a 512-byte footer. Every sector is present. The footer is never
- * written, and no transfer reaches it: a transfer outside {@code [0, currentSize)} is refused before the file is
- * touched.
+ * written, and no transfer reaches it (see {@link FlatImage}).
  */
-final class FixedVhd implements VhdFile {
-    private final Path path;
-    private final FileChannel channel;
+final class FixedVhd extends FlatImage implements VhdFile {
     private final VhdFooter footer;
-    private final boolean readOnly;
 
     private FixedVhd(Path path, FileChannel channel, VhdFooter footer, boolean readOnly) {
-        this.path = path;
-        this.channel = channel;
+        super(path, channel, footer.currentSize(), readOnly);
         this.footer = footer;
-        this.readOnly = readOnly;
     }
 
     /**
@@ -120,88 +111,5 @@ final class FixedVhd implements VhdFile {
     @Override
     public String format() {
         return "vhd-fixed";
-    }
-
-    @Override
-    public long virtualSize() {
-        return footer.currentSize();
-    }
-
-    @Override
-    public int logicalSectorSize() {
-        return 512;
-    }
-
-    @Override
-    public int physicalSectorSize() {
-        return 512;
-    }
-
-    @Override
-    public UUID diskId() {
-        return footer.uniqueId();
-    }
-
-    @Override
-    public UUID linkageId() {
-        return footer.uniqueId();
-    }
-
-    @Override
-    public Optional<ParentReference> parent() {
-        return Optional.empty();
-    }
-
-    @Override
-    public boolean readOnly() {
-        return readOnly;
-    }
-
-    @Override
-    public Extent extentAt(long offset, long maxLength) {
-        return new Extent(Math.min(maxLength, virtualSize() - offset), Extent.State.PRESENT);
-    }
-
-    @Override
-    public void read(long offset, ByteBuffer dst) throws IOException {
-        check(offset, dst.remaining());
-        Positional.readFully(channel, dst, offset, path + ": data");
-    }
-
-    @Override
-    public void write(long offset, ByteBuffer src) throws IOException {
-        check(offset, src.remaining());
-        Positional.writeFully(channel, src, offset);
-    }
-
-    /** The footer (and anything between the data and the footer) is never transferred. */
-    private void check(long offset, long length) {
-        if (offset < 0 || length < 0 || offset > virtualSize() - length) {
-            throw new IllegalArgumentException(path + ": bytes " + offset + " + " + length
-                    + " are outside the disk's " + virtualSize() + " bytes");
-        }
-    }
-
-    /** A fixed VHD has no blocks: nothing can be deallocated. */
-    @Override
-    public long deallocate(long offset, long length) {
-        return 0;
-    }
-
-    @Override
-    public void flush() throws IOException {
-        if (!readOnly) {
-            channel.force(false);
-        }
-    }
-
-    @Override
-    public void close() throws IOException {
-        channel.close();
-    }
-
-    @Override
-    public String toString() {
-        return path.toString();
     }
 }

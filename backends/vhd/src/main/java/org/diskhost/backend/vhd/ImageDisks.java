@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.List;
 
 import org.diskhost.api.Disk;
-import org.diskhost.api.resolve.ResolveException;
 import org.diskhost.api.resolve.Settings;
 
 /** What the {@code vhd1} and {@code vhd} resolvers share: creating a missing image, and opening the disk. */
@@ -102,9 +101,5 @@ final class ImageDisks {
             unit++;
         }
         return n + " " + units[unit];
-    }
-
-    static ResolveException unexpected(Settings settings, Exception e) {
-        return settings.failure(e.getMessage(), e);
     }
 }

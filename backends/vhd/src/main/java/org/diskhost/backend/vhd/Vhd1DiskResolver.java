@@ -3,13 +3,9 @@ package org.diskhost.backend.vhd;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 
 import org.diskhost.api.Disk;
 import org.diskhost.api.resolve.DiskResolver;
-import org.diskhost.api.resolve.DiskSpec;
-import org.diskhost.api.resolve.ResolveContext;
-import org.diskhost.api.resolve.ResolveException;
 import org.diskhost.api.resolve.Settings;
 import org.osgi.service.component.annotations.Component;
 
@@ -24,7 +20,7 @@ import aQute.bnd.annotation.spi.ServiceProvider;
  */
 @Component(service = DiskResolver.class, property = DiskResolver.KIND_PROPERTY + "=" + Vhd1DiskResolver.KIND)
 @ServiceProvider(value = DiskResolver.class, resolution = Resolution.OPTIONAL)
-public final class Vhd1DiskResolver implements DiskResolver {
+public final class Vhd1DiskResolver extends ImageDiskResolver {
     public static final String KIND = "vhd1";
 
     @Override
@@ -33,20 +29,14 @@ public final class Vhd1DiskResolver implements DiskResolver {
     }
 
     @Override
-    public CompletableFuture<Disk> resolve(DiskSpec spec, ResolveContext context) {
-        try {
-            Settings settings = spec.settings();
-            VhdOptions options = VhdOptions.parseFixed(settings, context.readOnly());
-            options.create().ifPresent(size -> ImageDisks.createIfMissing(settings, options, VhdOptions.CREATE,
-                    "a fixed VHD of " + ImageDisks.size(size), path -> FixedVhd.create(path, size)));
-            if (options.fromRaw() && Files.isRegularFile(options.path())) {
-                appendFooterIfRaw(settings, options);
-            }
-            return CompletableFuture.completedFuture(ImageDisks.open(settings, options, KIND,
-                    (path, readOnly) -> List.of(FixedVhd.open(path, readOnly))));
-        } catch (ResolveException e) {
-            return CompletableFuture.failedFuture(e);
+    Disk open(Settings settings, boolean forceReadOnly) {
+        VhdOptions options = VhdOptions.parseFixed(settings, forceReadOnly);
+        options.create().ifPresent(size -> ImageDisks.createIfMissing(settings, options, VhdOptions.CREATE,
+                "a fixed VHD of " + ImageDisks.size(size), path -> FixedVhd.create(path, size)));
+        if (options.fromRaw() && Files.isRegularFile(options.path())) {
+            appendFooterIfRaw(settings, options);
         }
+        return ImageDisks.open(settings, options, KIND, (path, readOnly) -> List.of(FixedVhd.open(path, readOnly)));
     }
 
     /** A file whose end is not a VHD footer gets one; a damaged footer is left for the open to report. */

@@ -3,13 +3,9 @@ package org.diskhost.backend.vhd;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.CompletableFuture;
 
 import org.diskhost.api.Disk;
 import org.diskhost.api.resolve.DiskResolver;
-import org.diskhost.api.resolve.DiskSpec;
-import org.diskhost.api.resolve.ResolveContext;
-import org.diskhost.api.resolve.ResolveException;
 import org.diskhost.api.resolve.Settings;
 import org.osgi.service.component.annotations.Component;
 
@@ -25,7 +21,7 @@ import aQute.bnd.annotation.spi.ServiceProvider;
  */
 @Component(service = DiskResolver.class, property = DiskResolver.KIND_PROPERTY + "=" + VhdDiskResolver.KIND)
 @ServiceProvider(value = DiskResolver.class, resolution = Resolution.OPTIONAL)
-public final class VhdDiskResolver implements DiskResolver {
+public final class VhdDiskResolver extends ImageDiskResolver {
     public static final String KIND = "vhd";
 
     @Override
@@ -34,25 +30,19 @@ public final class VhdDiskResolver implements DiskResolver {
     }
 
     @Override
-    public CompletableFuture<Disk> resolve(DiskSpec spec, ResolveContext context) {
-        try {
-            Settings settings = spec.settings();
-            VhdOptions options = VhdOptions.parseChain(settings, context.readOnly());
-            options.create().ifPresent(size -> ImageDisks.createIfMissing(settings, options, VhdOptions.CREATE,
-                    "a dynamic " + options.format().name() + " of " + ImageDisks.size(size), path -> {
-                        if (options.format() == VhdOptions.Format.VHDX) {
-                            Images.createVhdx(path, size, options.blockSize());
-                        } else {
-                            DynamicVhd.createDynamic(path, size, options.blockSize());
-                        }
-                    }));
-            options.parent().ifPresent(parent -> ImageDisks.createIfMissing(settings, options, VhdOptions.PARENT,
-                    "a differencing image over " + parent, path -> createDifferencing(settings, path, parent)));
-            return CompletableFuture.completedFuture(ImageDisks.open(settings, options, KIND,
-                    (path, readOnly) -> Images.openChain(path, readOnly, true)));
-        } catch (ResolveException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+    Disk open(Settings settings, boolean forceReadOnly) {
+        VhdOptions options = VhdOptions.parseChain(settings, forceReadOnly);
+        options.create().ifPresent(size -> ImageDisks.createIfMissing(settings, options, VhdOptions.CREATE,
+                "a dynamic " + options.format().name() + " of " + ImageDisks.size(size), path -> {
+                    if (options.format() == VhdOptions.Format.VHDX) {
+                        Images.createVhdx(path, size, options.blockSize());
+                    } else {
+                        DynamicVhd.createDynamic(path, size, options.blockSize());
+                    }
+                }));
+        options.parent().ifPresent(parent -> ImageDisks.createIfMissing(settings, options, VhdOptions.PARENT,
+                "a differencing image over " + parent, path -> createDifferencing(settings, path, parent)));
+        return ImageDisks.open(settings, options, KIND, (path, readOnly) -> Images.openChain(path, readOnly, true));
     }
 
     /** A differencing image in the parent's format: VHD over a VHD, VHDX over a VHDX. */
