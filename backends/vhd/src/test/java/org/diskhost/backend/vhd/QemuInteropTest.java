@@ -177,6 +177,23 @@ class QemuInteropTest {
         assertQemuCompareEqual("big.vhd", "big.raw");
     }
 
+    /** qemu writes into an image diskhost made (1 MiB blocks); diskhost reads what qemu's raw conversion has. */
+    @Test
+    void qemuWritesIntoDiskhostsDynamicImages() throws Exception {
+        Disk made = open("vhd", Map.of("path", "ours.vhd", "create", "16 MiB", "blockSize", "1 MiB"));
+        VhdDisks.write(made, 0, VhdDisks.pattern(4096, 5));
+        made.close();
+        ok(dir, "qemu-io", "-f", "vpc", "-c", "write -P 0x3c 512 1k", "-c", "write -P 0x4d 3M 1536k",
+                "-c", "write -P 0x5e 15M 4k", "ours.vhd");
+        ok(dir, "qemu-img", "convert", "-f", "vpc", "-O", "raw", "ours.vhd", "ours.raw");
+        Disk disk = open("vhd", Map.of("path", "ours.vhd", "readOnly", true));
+        try {
+            assertSameContent(disk, dir.resolve("ours.raw"));
+        } finally {
+            disk.close();
+        }
+    }
+
     @Test
     void qemuDynamicImagesLargerThan4GiBRead() throws Exception {
         ok(dir, "qemu-img", "create", "-q", "-f", "vpc", "large.vhd", "6G");
