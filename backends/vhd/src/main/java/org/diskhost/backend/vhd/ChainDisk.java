@@ -8,11 +8,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.logging.Level;
@@ -49,8 +44,6 @@ import org.diskhost.api.inspect.Inspector;
 final class ChainDisk implements DiskIo {
     private static final Logger LOG = Logger.getLogger(ChainDisk.class.getName());
     private static final int MAX_EXTENTS = 1024;
-    /** Zeros written at a time when unmap clears the partial blocks of a parentless image. */
-    private static final int ZERO_CHUNK = 1 << 20;
     /** What one byte of a VHD sector bitmap covers: the unit a top file with a parent is written in. */
     private static final long COPY_UNIT = 4096;
 
@@ -63,7 +56,7 @@ final class ChainDisk implements DiskIo {
     private final int sectorShift;
     private final long sectorCount;
     private final UnmapBehavior unmapBehavior;
-    private final ThreadPoolExecutor executor;
+    private final IoThreads threads;
     private final LongAdder reads = new LongAdder();
     private final LongAdder writes = new LongAdder();
     private final LongAdder unmapped = new LongAdder();
@@ -91,16 +84,7 @@ final class ChainDisk implements DiskIo {
         this.sectorCount = top.virtualSize() >>> sectorShift;
         this.unmapBehavior = top.blockSize() == 0 || readOnly ? UnmapBehavior.IGNORED
                 : chain.size() == 1 ? UnmapBehavior.ZEROES : UnmapBehavior.UNSPECIFIED;
-        AtomicInteger threadNumber = new AtomicInteger();
-        this.executor = new ThreadPoolExecutor(ioThreads, ioThreads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
-                task -> {
-                    // Platform threads: FileChannel I/O pins a virtual thread's carrier anyway.
-                    Thread t = new Thread(task, "diskhost-" + diskType + "-" + name + "-" + threadNumber
-                            .incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                });
-        executor.allowCoreThreadTimeOut(true);
+        this.threads = new IoThreads(diskType + " disk " + name, ioThreads);
     }
 
     List<ImageFile> chain() {
@@ -176,7 +160,7 @@ final class ChainDisk implements DiskIo {
             return CompletableFuture.failedFuture(e);
         }
         long length = count << sectorShift;
-        return submit(() -> {
+        return threads.submit(() -> {
             ByteBuffer data = ByteBuffer.allocate(Math.toIntExact(length));
             readChain(0, sector << sectorShift, data);
             writer.write(MemorySegment.ofBuffer(data.flip()));
@@ -221,7 +205,7 @@ final class ChainDisk implements DiskIo {
             return CompletableFuture.completedFuture(null);
         }
         long length = count << sectorShift;
-        return submit(() -> {
+        return threads.submit(() -> {
             byte[] data = new byte[Math.toIntExact(length)];
             buffers.reader().read(data, 0, data.length);
             if (chain.size() == 1) {
@@ -288,7 +272,7 @@ final class ChainDisk implements DiskIo {
         if (readOnly) {
             return CompletableFuture.completedFuture(null);
         }
-        return submit(top::flush);
+        return threads.submit(top::flush);
     }
 
     @Override
@@ -302,27 +286,14 @@ final class ChainDisk implements DiskIo {
         if (count == 0 || unmapBehavior == UnmapBehavior.IGNORED) {
             return CompletableFuture.completedFuture(null);
         }
-        return submit(() -> {
+        return threads.submit(() -> {
             long offset = sector << sectorShift;
             long length = count << sectorShift;
             unmapped.add(top.deallocate(offset, length));
             if (unmapBehavior == UnmapBehavior.ZEROES) {
-                zeroPresent(offset, length);
+                ImageRanges.zeroPresent(top, offset, length);
             }
         });
-    }
-
-    /** Writes zeros over what the top file still has in the range: the partial blocks that deallocate left. */
-    private void zeroPresent(long offset, long length) throws IOException {
-        long at = offset;
-        long end = offset + length;
-        while (at < end) {
-            ImageFile.Extent extent = top.extentAt(at, Math.min(end - at, ZERO_CHUNK));
-            if (extent.state() == ImageFile.Extent.State.PRESENT) {
-                top.write(at, ByteBuffer.allocate((int) extent.length()));
-            }
-            at += extent.length();
-        }
     }
 
     /**
@@ -335,12 +306,12 @@ final class ChainDisk implements DiskIo {
             return DiskException.failed(new DiskError.IllegalBlock());
         }
         List<AllocationExtent> extents = new ArrayList<>();
-        return submit(() -> {
+        return threads.submit(() -> {
             long at = sector << sectorShift;
             long end = (sector + count) << sectorShift;
             while (at < end && extents.size() < MAX_EXTENTS) {
                 long[] run = allocationAt(at, end - at);
-                add(extents, run[0] >>> sectorShift, Allocation.values()[(int) run[1]]);
+                ImageRanges.add(extents, run[0] >>> sectorShift, Allocation.values()[(int) run[1]]);
                 at += run[0];
             }
         }).thenApply(done -> extents);
@@ -368,52 +339,12 @@ final class ChainDisk implements DiskIo {
         return new long[] {length, Allocation.HOLE.ordinal()};
     }
 
-    private static void add(List<AllocationExtent> out, long sectors, Allocation allocation) {
-        int last = out.size() - 1;
-        if (last >= 0 && out.get(last).allocation() == allocation) {
-            out.set(last, new AllocationExtent(out.get(last).sectorCount() + sectors, allocation));
-        } else {
-            out.add(new AllocationExtent(sectors, allocation));
-        }
-    }
-
-    @FunctionalInterface
-    private interface Blocking {
-        void run() throws IOException;
-    }
-
-    private CompletableFuture<Void> submit(Blocking request) {
-        CompletableFuture<Void> result = new CompletableFuture<>();
-        try {
-            executor.execute(() -> {
-                try {
-                    request.run();
-                    result.complete(null);
-                } catch (DiskException e) {
-                    result.completeExceptionally(e);
-                } catch (IOException | RuntimeException e) {
-                    result.completeExceptionally(new DiskException(new DiskError.Io(e), diskType + " disk " + name
-                            + ": " + e.getMessage()));
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            result.completeExceptionally(new DiskException(
-                    new DiskError.Io(new IOException(diskType + " disk " + name + " is closed"))));
-        }
-        return result;
-    }
 
     /** Finishes queued requests, then flushes and closes every file; a request still running after 30 s keeps them. */
     @Override
     public void close() {
-        executor.shutdown();
-        try {
-            if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {
-                LOG.warning(() -> diskType + " disk " + name + ": requests still running; leaving the files open");
-                return;
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (!threads.shutdown()) {
+            LOG.warning(() -> diskType + " disk " + name + ": requests still running; leaving the files open");
             return;
         }
         for (ImageFile image : chain) {

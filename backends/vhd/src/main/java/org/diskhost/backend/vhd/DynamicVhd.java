@@ -294,15 +294,16 @@ final class DynamicVhd implements VhdFile {
     // ---- creating ----
 
     /**
-     * Creates a dynamic VHD of at least {@code size} bytes (the size is {@linkplain VhdFooter#chsRoundedSize rounded
-     * up to a CHS geometry}) with blocks of {@code blockSize} bytes, every block absent. The file must not exist. Layout: footer copy, header at 512, BAT at 1536, footer.
+     * Creates a dynamic VHD of {@code size} bytes with blocks of {@code blockSize} bytes, every block absent. The file
+     * must not exist. Pass a {@linkplain VhdFooter#chsRoundedSize size rounded to a CHS geometry} for readers that take
+     * the size from the geometry (qemu, Virtual PC) to see all of it. Layout: footer copy, header at 512, BAT at 1536, footer.
      *
      * @throws IllegalArgumentException when the size is not a positive multiple of 512 up to 2040 GiB (the
      *         specification's limit), or the block size is not a power of two from 4 KiB to 256 MiB
      */
     static void createDynamic(Path path, long size, int blockSize) throws IOException {
         checkCreate(size, blockSize);
-        VhdFooter footer = VhdFooter.create(VhdType.DYNAMIC, VhdFooter.chsRoundedSize(size), VhdFooter.SIZE);
+        VhdFooter footer = VhdFooter.create(VhdType.DYNAMIC, size, VhdFooter.SIZE);
         create(path, footer, blockSize, new UUID(0, 0), 0, "", List.of());
     }
 
