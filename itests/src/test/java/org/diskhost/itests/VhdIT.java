@@ -22,8 +22,9 @@ import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
 
 /**
- * The VHD bundle in a real Felix framework with the host: kind {@code vhd1} serves a fixed VHD it creates, and kind
- * {@code vhd} a differencing image over a dynamic one, found through its parent locator.
+ * The VHD bundle in a real Felix framework with the host: kind {@code vhd1} serves a fixed VHD it creates, kind
+ * {@code vhd} a differencing image over a dynamic one, found through its parent locator, and layer kind {@code vhd}
+ * keeps the writes to a {@code layered} disk in a VHD file over a file disk that is never written.
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
@@ -32,7 +33,7 @@ public class VhdIT extends HostTestSupport {
 
     @Configuration
     public Option[] config() throws Exception {
-        return hostOptions("vhd", "diskhost-backend-vhd");
+        return hostOptions("vhd", "diskhost-backend-file", "diskhost-backend-layered", "diskhost-backend-vhd");
     }
 
     private static void write(Disk disk, long sector, MemorySegment data) throws Exception {
@@ -55,8 +56,11 @@ public class VhdIT extends HostTestSupport {
     @Test
     public void theBundleIsActiveAndItsKindsAvailable() throws Exception {
         assertEquals(Bundle.ACTIVE, bundle("org.diskhost.backend.vhd").getState());
-        List<String> kinds = List.of(awaitShell("vhd1", "kinds").trim().split("\\s+"));
-        assertTrue(kinds.toString(), kinds.contains("vhd") && kinds.contains("vhd1"));
+        String kinds = awaitShell("vhd1", "kinds");
+        assertTrue(kinds, List.of(kinds.lines().findFirst().orElse("").trim().split("\\s+")).containsAll(
+                List.of("vhd", "vhd1")));
+        assertTrue(kinds, kinds.contains("layer kinds: ") && kinds.substring(kinds.indexOf("layer kinds: "))
+                .contains("vhd"));
     }
 
     @Test
@@ -101,5 +105,24 @@ public class VhdIT extends HostTestSupport {
         assertArrayEquals(expected, read(awaitDisk("it-child"), 0, 64 * 1024));
         configure("it-base", "{\"kind\": \"vhd\", \"path\": \"chain/base.vhd\", \"readOnly\": true}");
         assertArrayEquals(old.toArray(ValueLayout.JAVA_BYTE), read(awaitDisk("it-base"), 0, 64 * 1024));
+    }
+
+    @Test
+    public void aVhdLayerKeepsTheWritesOverAnyDisk() throws Exception {
+        byte[] under = pattern(1 << 20, 4).toArray(ValueLayout.JAVA_BYTE);
+        Files.write(dataDirectory().resolve("under.img"), under); // below a layer that is not write-through: read-only
+        configure("it-layered", "{\"kind\": \"layered\", \"layers\": [{\"kind\": \"vhd\", \"path\": \"over.vhd\"}, "
+                + "{\"kind\": \"disk\", \"disk\": {\"kind\": \"file\", \"path\": \"under.img\"}}]}");
+        Disk disk = awaitDisk("it-layered");
+        assertEquals("the VHD layer takes the size of the disk below", 2048, disk.sectorCount());
+        MemorySegment data = pattern(8192, 3);
+        write(disk, 100, data);
+        byte[] expected = under.clone();
+        MemorySegment.copy(data, ValueLayout.JAVA_BYTE, 0, expected, 100 * 512, 8192);
+        assertArrayEquals(expected, read(disk, 0, 1 << 20));
+        remove("it-layered");
+        assertArrayEquals("the disk below was never written", under,
+                Files.readAllBytes(dataDirectory().resolve("under.img")));
+        assertTrue(Files.size(dataDirectory().resolve("over.vhd")) > 8192);
     }
 }
