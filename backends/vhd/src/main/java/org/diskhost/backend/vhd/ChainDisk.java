@@ -136,7 +136,7 @@ final class ChainDisk implements DiskIo {
     /** A whole block of the top file: less is never deallocated. */
     @Override
     public int optimalUnmapSectors() {
-        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, top.blockSize() >>> sectorShift));
+        return Math.max(1, top.blockSize() >>> sectorShift);
     }
 
     private boolean outside(long sector, long count) {

@@ -330,7 +330,7 @@ final class DynamicVhd implements VhdFile {
      */
     static void createDifferencing(Path path, VhdFile parent, Path parentPath) throws IOException {
         VhdFooter p = parent.footer();
-        int blockSize = parent.blockSize() > 0 ? (int) parent.blockSize() : DynamicHeader.DEFAULT_BLOCK_SIZE;
+        int blockSize = parent.blockSize() > 0 ? parent.blockSize() : DynamicHeader.DEFAULT_BLOCK_SIZE;
         VhdFooter footer = VhdFooter.create(VhdType.DIFFERENCING, p.currentSize(), VhdFooter.SIZE);
         footer = new VhdFooter(footer.features(), footer.formatVersion(), footer.dataOffset(), footer.timestamp(),
                 footer.creatorApplication(), footer.creatorVersion(), footer.creatorHostOs(), p.currentSize(),
@@ -412,7 +412,7 @@ final class DynamicVhd implements VhdFile {
     }
 
     @Override
-    public long blockSize() {
+    public int blockSize() {
         return blockSize;
     }
 

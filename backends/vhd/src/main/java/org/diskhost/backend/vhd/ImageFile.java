@@ -74,7 +74,7 @@ public interface ImageFile extends Closeable {
      * The allocation granularity in bytes: {@link #deallocate} frees only whole, aligned blocks of this size. Zero
      * (the default) for a file that cannot deallocate anything (fixed VHD, raw): its {@code deallocate} returns 0.
      */
-    default long blockSize() {
+    default int blockSize() {
         return 0;
     }
 

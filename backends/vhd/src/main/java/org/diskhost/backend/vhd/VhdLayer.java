@@ -92,7 +92,7 @@ final class VhdLayer implements LayerIo {
 
     @Override
     public int optimalUnmapSectors() {
-        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, image.blockSize() / sectorSize()));
+        return Math.max(1, image.blockSize() / sectorSize());
     }
 
     private boolean outside(long sector, long count) {
