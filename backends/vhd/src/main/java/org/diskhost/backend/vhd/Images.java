@@ -131,10 +131,10 @@ final class Images {
     }
 
     /**
-     * Creates a dynamic VHDX. Wired to the VHDX package when it is in the build (the lead replaces this body with the
-     * VHDX package's creator).
+     * Creates a dynamic VHDX of {@code size} bytes, with blocks of {@code blockSize} bytes or the VHDX default. Wired
+     * to the VHDX package when it is in the build (the lead replaces this body with the VHDX package's creator).
      */
-    static void createVhdx(Path path, long size, int blockSize) throws IOException {
+    static void createVhdx(Path path, long size, java.util.OptionalInt blockSize) throws IOException {
         throw new ImageFormatException(path + ": cannot create a VHDX image: VHDX support is not in this build");
     }
 

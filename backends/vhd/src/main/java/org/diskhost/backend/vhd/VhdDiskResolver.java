@@ -37,7 +37,8 @@ public final class VhdDiskResolver extends ImageDiskResolver {
                     if (options.format() == VhdOptions.Format.VHDX) {
                         Images.createVhdx(path, size, options.blockSize());
                     } else {
-                        DynamicVhd.createDynamic(path, VhdFooter.chsRoundedSize(size), options.blockSize());
+                        DynamicVhd.createDynamic(path, VhdFooter.chsRoundedSize(size), options.blockSize().orElse(
+                                DynamicHeader.DEFAULT_BLOCK_SIZE));
                     }
                 }));
         options.parent().ifPresent(parent -> ImageDisks.createIfMissing(settings, options, VhdOptions.PARENT,

@@ -2,6 +2,7 @@ package org.diskhost.backend.vhd;
 
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 
 import org.diskhost.api.resolve.Settings;
@@ -13,13 +14,14 @@ import org.diskhost.api.resolve.Settings;
  * @param readOnly open the image read-only (parents are always read-only)
  * @param create if the file is missing, create an image of this many bytes: fixed for {@code vhd1}, dynamic for
  *        {@code vhd}
- * @param blockSize the block size of a dynamic or differencing image that {@code vhd} creates
+ * @param blockSize the block size of a dynamic image that {@code vhd} creates; empty for the format's default (a
+ *        differencing image takes its parent's)
  * @param parent {@code vhd} only: if the file is missing, create a differencing image over this parent
  * @param fromRaw {@code vhd1} only: if the file has no VHD footer, append one (its bytes become the disk)
  * @param format {@code vhd} only: the format of an image that {@code create} makes ({@code vhd} or {@code vhdx})
  * @param ioThreads how many requests run at once
  */
-record VhdOptions(Path path, boolean readOnly, OptionalLong create, int blockSize, Optional<Path> parent,
+record VhdOptions(Path path, boolean readOnly, OptionalLong create, OptionalInt blockSize, Optional<Path> parent,
         boolean fromRaw, Format format, int ioThreads) {
 
     static final String PATH = "path";
@@ -48,8 +50,8 @@ record VhdOptions(Path path, boolean readOnly, OptionalLong create, int blockSiz
         if (fromRaw && readOnly) {
             throw settings.invalid(FROM_RAW, "appends a footer to the file, which a read-only disk cannot do");
         }
-        return new VhdOptions(path, readOnly, create, DynamicHeader.DEFAULT_BLOCK_SIZE, Optional.empty(), fromRaw,
-                Format.VHD, ioThreads(settings));
+        return new VhdOptions(path, readOnly, create, OptionalInt.empty(), Optional.empty(), fromRaw, Format.VHD,
+                ioThreads(settings));
     }
 
     /** The settings of kind {@code vhd}: path, readOnly, create, blockSize, parent, format, ioThreads. */
@@ -63,10 +65,11 @@ record VhdOptions(Path path, boolean readOnly, OptionalLong create, int blockSiz
             throw settings.invalid(PARENT, "give either 'create' (a new dynamic image) or 'parent' (a new "
                     + "differencing image), not both");
         }
-        long blockSize = settings.optionalSize(BLOCK_SIZE).orElse(DynamicHeader.DEFAULT_BLOCK_SIZE);
-        if (blockSize < DynamicHeader.MIN_BLOCK_SIZE || blockSize > DynamicHeader.MAX_BLOCK_SIZE
-                || Long.bitCount(blockSize) != 1) {
-            throw settings.invalid(BLOCK_SIZE, "must be a power of two from 4 KiB to 256 MiB, got " + blockSize);
+        OptionalLong blockSize = settings.optionalSize(BLOCK_SIZE);
+        if (blockSize.isPresent() && (blockSize.getAsLong() < DynamicHeader.MIN_BLOCK_SIZE
+                || blockSize.getAsLong() > DynamicHeader.MAX_BLOCK_SIZE || Long.bitCount(blockSize.getAsLong()) != 1)) {
+            throw settings.invalid(BLOCK_SIZE, "must be a power of two from 4 KiB to 256 MiB, got "
+                    + blockSize.getAsLong());
         }
         if (settings.has(BLOCK_SIZE) && create.isEmpty()) {
             throw settings.invalid(BLOCK_SIZE, "applies only to an image that 'create' makes (a differencing "
@@ -82,7 +85,8 @@ record VhdOptions(Path path, boolean readOnly, OptionalLong create, int blockSiz
             throw settings.invalid(FORMAT, "applies only to an image that 'create' makes (a differencing image "
                     + "has its parent's format)");
         }
-        return new VhdOptions(path, readOnly, create, (int) blockSize, parent, false, f, ioThreads(settings));
+        return new VhdOptions(path, readOnly, create, blockSize.isPresent() ? OptionalInt.of((int) blockSize
+                .getAsLong()) : OptionalInt.empty(), parent, false, f, ioThreads(settings));
     }
 
     private static OptionalLong createSize(Settings settings) {
