@@ -45,27 +45,14 @@ public final class VhdLayerResolver implements LayerResolver {
             settings.allowOnly(VhdOptions.PATH, VhdOptions.CREATE, SIZE, VhdOptions.BLOCK_SIZE, VhdOptions.IO_THREADS);
             Path path = settings.path(VhdOptions.PATH);
             boolean create = settings.bool(VhdOptions.CREATE, true);
-            OptionalLong size = settings.optionalSize(SIZE);
-            if (size.isPresent() && (size.getAsLong() < 512 || size.getAsLong() % 512 != 0
-                    || size.getAsLong() > DynamicVhd.MAX_SIZE)) {
-                throw settings.invalid(SIZE, "must be a positive multiple of 512 bytes up to 2040 GiB, got "
-                        + size.getAsLong());
-            }
-            long blockSize = settings.optionalSize(VhdOptions.BLOCK_SIZE).orElse(DynamicHeader.DEFAULT_BLOCK_SIZE);
-            if (blockSize < DynamicHeader.MIN_BLOCK_SIZE || blockSize > DynamicHeader.MAX_BLOCK_SIZE
-                    || Long.bitCount(blockSize) != 1) {
-                throw settings.invalid(VhdOptions.BLOCK_SIZE, "must be a power of two from 4 KiB to 256 MiB, got "
-                        + blockSize);
-            }
-            long ioThreads = settings.integer(VhdOptions.IO_THREADS, VhdOptions.DEFAULT_IO_THREADS);
-            if (ioThreads < 1 || ioThreads > 256) {
-                throw settings.invalid(VhdOptions.IO_THREADS, "must be between 1 and 256, got " + ioThreads);
-            }
+            OptionalLong size = VhdOptions.imageSize(settings, SIZE);
+            int blockSize = VhdOptions.blockSize(settings).orElse(DynamicHeader.DEFAULT_BLOCK_SIZE);
+            int ioThreads = VhdOptions.ioThreads(settings);
             boolean readOnly = context.readOnly();
             UnattachedLayer layer = below -> {
                 try {
-                    return CompletableFuture.completedFuture(attach(settings, path, create, size, (int) blockSize,
-                            readOnly, (int) ioThreads, below));
+                    return CompletableFuture.completedFuture(attach(settings, path, create, size, blockSize,
+                            readOnly, ioThreads, below));
                 } catch (ResolveException e) {
                     return CompletableFuture.failedFuture(e);
                 }

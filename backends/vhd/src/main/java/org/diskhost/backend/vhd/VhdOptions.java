@@ -45,7 +45,7 @@ record VhdOptions(Path path, boolean readOnly, OptionalLong create, OptionalInt 
         settings.allowOnly(PATH, READ_ONLY, CREATE, FROM_RAW, IO_THREADS);
         Path path = settings.path(PATH);
         boolean readOnly = settings.bool(READ_ONLY, false) || forceReadOnly;
-        OptionalLong create = createSize(settings);
+        OptionalLong create = imageSize(settings, CREATE);
         boolean fromRaw = settings.bool(FROM_RAW, false);
         if (fromRaw && readOnly) {
             throw settings.invalid(FROM_RAW, "appends a footer to the file, which a read-only disk cannot do");
@@ -59,18 +59,13 @@ record VhdOptions(Path path, boolean readOnly, OptionalLong create, OptionalInt 
         settings.allowOnly(PATH, READ_ONLY, CREATE, BLOCK_SIZE, PARENT, FORMAT, IO_THREADS);
         Path path = settings.path(PATH);
         boolean readOnly = settings.bool(READ_ONLY, false) || forceReadOnly;
-        OptionalLong create = createSize(settings);
+        OptionalLong create = imageSize(settings, CREATE);
         Optional<Path> parent = settings.optionalPath(PARENT);
         if (create.isPresent() && parent.isPresent()) {
             throw settings.invalid(PARENT, "give either 'create' (a new dynamic image) or 'parent' (a new "
                     + "differencing image), not both");
         }
-        OptionalLong blockSize = settings.optionalSize(BLOCK_SIZE);
-        if (blockSize.isPresent() && (blockSize.getAsLong() < DynamicHeader.MIN_BLOCK_SIZE
-                || blockSize.getAsLong() > DynamicHeader.MAX_BLOCK_SIZE || Long.bitCount(blockSize.getAsLong()) != 1)) {
-            throw settings.invalid(BLOCK_SIZE, "must be a power of two from 4 KiB to 256 MiB, got "
-                    + blockSize.getAsLong());
-        }
+        OptionalInt blockSize = blockSize(settings);
         if (settings.has(BLOCK_SIZE) && create.isEmpty()) {
             throw settings.invalid(BLOCK_SIZE, "applies only to an image that 'create' makes (a differencing "
                     + "image takes its parent's)");
@@ -85,23 +80,35 @@ record VhdOptions(Path path, boolean readOnly, OptionalLong create, OptionalInt 
             throw settings.invalid(FORMAT, "applies only to an image that 'create' makes (a differencing image "
                     + "has its parent's format)");
         }
-        return new VhdOptions(path, readOnly, create, blockSize.isPresent() ? OptionalInt.of((int) blockSize
-                .getAsLong()) : OptionalInt.empty(), parent, false, f, ioThreads(settings));
+        return new VhdOptions(path, readOnly, create, blockSize, parent, false, f, ioThreads(settings));
     }
 
-    private static OptionalLong createSize(Settings settings) {
-        OptionalLong create = settings.optionalSize(CREATE);
-        if (create.isPresent()) {
-            long size = create.getAsLong();
-            if (size < 512 || size % 512 != 0 || size > DynamicVhd.MAX_SIZE) {
-                throw settings.invalid(CREATE, "must be a positive multiple of 512 bytes up to 2040 GiB, got "
-                        + size);
-            }
+    /** Setting {@code blockSize}: a power of two from 4 KiB to 256 MiB, if given. */
+    static OptionalInt blockSize(Settings settings) {
+        OptionalLong blockSize = settings.optionalSize(BLOCK_SIZE);
+        if (blockSize.isEmpty()) {
+            return OptionalInt.empty();
         }
-        return create;
+        long n = blockSize.getAsLong();
+        if (n < DynamicHeader.MIN_BLOCK_SIZE || n > DynamicHeader.MAX_BLOCK_SIZE || Long.bitCount(n) != 1) {
+            throw settings.invalid(BLOCK_SIZE, "must be a power of two from 4 KiB to 256 MiB, got " + n);
+        }
+        return OptionalInt.of((int) n);
     }
 
-    private static int ioThreads(Settings settings) {
+    /** Setting {@code size} or {@code create}: a positive multiple of 512 bytes up to 2040 GiB, if given. */
+    static OptionalLong imageSize(Settings settings, String name) {
+        OptionalLong size = settings.optionalSize(name);
+        if (size.isPresent() && (size.getAsLong() < 512 || size.getAsLong() % 512 != 0
+                || size.getAsLong() > DynamicVhd.MAX_SIZE)) {
+            throw settings.invalid(name, "must be a positive multiple of 512 bytes up to 2040 GiB, got "
+                    + size.getAsLong());
+        }
+        return size;
+    }
+
+    /** Setting {@code ioThreads}: 1 to 256, by default {@value #DEFAULT_IO_THREADS}. */
+    static int ioThreads(Settings settings) {
         long ioThreads = settings.integer(IO_THREADS, DEFAULT_IO_THREADS);
         if (ioThreads < 1 || ioThreads > 256) {
             throw settings.invalid(IO_THREADS, "must be between 1 and 256, got " + ioThreads);
