@@ -28,12 +28,16 @@ public interface ImageFile extends Closeable {
 
     int physicalSectorSize();
 
-    /** The disk's identity, for {@code DiskIo.diskId}: the VHD footer's unique id, the VHDX page 83 data. */
+    /**
+     * The disk's identity, for {@code DiskIo.diskId}: the VHD footer's unique id, the VHDX page 83 data; null for a
+     * file that has none (raw).
+     */
     UUID diskId();
 
     /**
      * The id a differencing child records to name this file as its parent: the VHD footer's unique id, the VHDX
-     * header's data write GUID. A child whose recorded id differs from its parent's is refused.
+     * header's data write GUID; null for a file that cannot be a parent (raw). A child whose recorded id differs
+     * from its parent's is refused.
      */
     UUID linkageId();
 
@@ -65,6 +69,14 @@ public interface ImageFile extends Closeable {
 
     /** Makes every completed write durable, data before the metadata that points at it. */
     void flush() throws IOException;
+
+    /**
+     * The allocation granularity in bytes: {@link #deallocate} frees only whole, aligned blocks of this size. Zero
+     * (the default) for a file that cannot deallocate anything (fixed VHD, raw): its {@code deallocate} returns 0.
+     */
+    default int blockSize() {
+        return 0;
+    }
 
     /** One run of bytes with one state. */
     record Extent(long length, State state) {
