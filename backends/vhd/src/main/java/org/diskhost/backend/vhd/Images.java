@@ -14,6 +14,8 @@ import java.util.Optional;
 import java.util.UUID;
 
 import org.diskhost.backend.vhd.ImageFile.ParentReference;
+import org.diskhost.backend.vhd.vhdx.VhdxCreateOptions;
+import org.diskhost.backend.vhd.vhdx.VhdxImage;
 
 /**
  * Opening image files by their content, not their name, and opening differencing chains. This is the one place that
@@ -122,26 +124,35 @@ final class Images {
         return type == VhdFooter.VhdType.FIXED ? FixedVhd.open(path, readOnly) : DynamicVhd.open(path, readOnly);
     }
 
-    /**
-     * The VHDX image at {@code path}. Wired to the VHDX package when it is in the build: the lead replaces this body
-     * with {@code return org.diskhost.backend.vhd.vhdx.VhdxImage.open(path, readOnly);}.
-     */
+    /** Opens a VHDX image (package {@code vhdx}). */
     static ImageFile openVhdx(Path path, boolean readOnly) throws IOException {
-        throw new ImageFormatException(path + ": a VHDX image, but VHDX support is not in this build");
+        return VhdxImage.open(path, readOnly);
+    }
+
+    /** Creates a dynamic VHDX of {@code size} bytes, with blocks of {@code blockSize} bytes or the VHDX default. */
+    static void createVhdx(Path path, long size, java.util.OptionalInt blockSize) throws IOException {
+        VhdxCreateOptions options;
+        try {
+            options = VhdxCreateOptions.of(size);
+            if (blockSize.isPresent()) {
+                options = options.withBlockSize(blockSize.getAsInt());
+            }
+        } catch (IllegalArgumentException e) {
+            throw new ImageFormatException(path + ": cannot create a VHDX image: " + e.getMessage());
+        }
+        VhdxImage.createDynamic(path, options).close();
     }
 
     /**
-     * Creates a dynamic VHDX of {@code size} bytes, with blocks of {@code blockSize} bytes or the VHDX default. Wired
-     * to the VHDX package when it is in the build (the lead replaces this body with the VHDX package's creator).
+     * Creates a differencing VHDX over the VHDX {@code parentPath}: the same disk (size, sector sizes, disk id) with
+     * the parent's block size.
      */
-    static void createVhdx(Path path, long size, java.util.OptionalInt blockSize) throws IOException {
-        throw new ImageFormatException(path + ": cannot create a VHDX image: VHDX support is not in this build");
-    }
-
-    /** Creates a differencing VHDX over {@code parentPath}; wired like {@link #createVhdx}. */
     static void createVhdxDifferencing(Path path, Path parentPath) throws IOException {
-        throw new ImageFormatException(path + ": cannot create a differencing VHDX image over " + parentPath
-                + ": VHDX support is not in this build");
+        VhdxCreateOptions options;
+        try (VhdxImage parent = VhdxImage.open(parentPath, true)) {
+            options = VhdxCreateOptions.of(parent.virtualSize()).withBlockSize(parent.blockSize());
+        }
+        VhdxImage.createDifferencing(path, parentPath, options).close();
     }
 
     /**

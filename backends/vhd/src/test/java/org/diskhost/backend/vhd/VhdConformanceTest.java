@@ -110,6 +110,32 @@ class VhdConformanceTest {
         }
     }
 
+    /** A dynamic VHDX (1 MiB blocks), created and served through kind {@code vhd}. */
+    @Nested
+    class DynamicVhdx extends DiskConformance {
+        @Override
+        protected Disk openDisk() {
+            return open("vhd", Map.of("path", "dynamic.vhdx", "format", "vhdx", "create", "4 MiB",
+                    "blockSize", "1 MiB"));
+        }
+    }
+
+    /** A differencing VHDX over a VHDX with data, found through its parent locator. */
+    @Nested
+    class DifferencingVhdx extends DiskConformance {
+        @Override
+        protected Disk openDisk() {
+            Disk parent = open("vhd", Map.of("path", "parent.vhdx", "format", "vhdx", "create", "4 MiB",
+                    "blockSize", "1 MiB"));
+            try {
+                VhdDisks.write(parent, 0, VhdDisks.pattern(256 * 1024, 7));
+            } finally {
+                parent.close();
+            }
+            return open("vhd", Map.of("path", "child.vhdx", "parent", "parent.vhdx"));
+        }
+    }
+
     @Nested
     class RawByDetection extends DiskConformance {
         @Override

@@ -882,4 +882,10 @@ public final class VhdxImage implements ImageFile {
                     + "number of " + s + "-byte sectors");
         }
     }
+
+    /** The file's path: what inspect output and messages show for the image. */
+    @Override
+    public String toString() {
+        return ch.path().toString();
+    }
 }
