@@ -174,6 +174,12 @@ final class DynamicVhd implements VhdFile {
             candidates = parentCandidates(path, channel, header, dataEnd);
             for (ParentLocator l : header.locators()) {
                 if (!l.isEmpty() && l.dataLength() > 0) {
+                    // Even a locator of a platform this reader skips reserves its space: new blocks go after it.
+                    if (l.dataOffset() < 0 || l.dataOffset() > dataEnd - l.dataLength()) {
+                        throw new ImageFormatException(where + ": a parent locator's data (" + l.dataLength()
+                                + " bytes at byte " + Long.toUnsignedString(l.dataOffset())
+                                + ") is not inside the file's " + dataEnd + " bytes of data");
+                    }
                     metadataEnd = Math.max(metadataEnd, l.dataOffset() + round512(l.dataLength()));
                 }
             }
