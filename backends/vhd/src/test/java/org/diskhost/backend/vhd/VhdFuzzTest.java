@@ -1,7 +1,6 @@
 package org.diskhost.backend.vhd;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -32,17 +31,11 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
  */
 class VhdFuzzTest {
     private static Path dir;
-    private static List<Template> templates;
-
-    /** A valid image and the file offsets worth mutating in it. */
-    private record Template(Path file, long[] hotSpots) {
-    }
+    private static List<FuzzImages.Template> templates;
 
     @BeforeAll
     static void templates() throws IOException {
-        Path shm = Path.of("/dev/shm");
-        dir = Files.isDirectory(shm) && Files.isWritable(shm) ? Files.createTempDirectory(shm, "vhdfuzz")
-                : Files.createTempDirectory("vhdfuzz");
+        dir = FuzzImages.scratchDirectory("vhdfuzz");
         Path fixed = dir.resolve("fixed.vhd");
         FixedVhd.create(fixed, 64 * 1024);
         Path dynamic = dir.resolve("parent.vhd");
@@ -58,8 +51,8 @@ class VhdFuzzTest {
         try (DynamicVhd image = DynamicVhd.open(diff, false)) {
             image.write(512, ByteBuffer.wrap(VhdDisks.pattern(2048, 3)));
         }
-        templates = List.of(new Template(fixed, ends(fixed)), new Template(dynamic, structures(dynamic)),
-                new Template(diff, structures(diff)));
+        templates = List.of(new FuzzImages.Template(fixed, ends(fixed)), new FuzzImages.Template(dynamic, structures(dynamic)),
+                new FuzzImages.Template(diff, structures(diff)));
     }
 
     private static long[] ends(Path file) throws IOException {
@@ -74,21 +67,13 @@ class VhdFuzzTest {
 
     @AfterAll
     static void cleanUp() throws IOException {
-        try (var files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.delete(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        }
+        FuzzImages.deleteTree(dir);
     }
 
     @FuzzTest(maxDuration = "10s")
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void openReadWrite(FuzzedDataProvider data) throws IOException {
-        Template t = templates.get(data.consumeInt(0, templates.size() - 1));
+        FuzzImages.Template t = templates.get(data.consumeInt(0, templates.size() - 1));
         Path file = dir.resolve("input.vhd");
         Files.copy(t.file(), file, StandardCopyOption.REPLACE_EXISTING);
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
@@ -114,13 +99,13 @@ class VhdFuzzTest {
             if (chain) {
                 List<ImageFile> images = Images.openChain(file, !writable, true);
                 try {
-                    exercise(images.getFirst(), data);
+                    FuzzImages.exercise(images.getFirst(), data);
                 } finally {
                     Images.closeAll(images);
                 }
             } else {
                 try (ImageFile image = Images.open(file, !writable, false)) {
-                    exercise(image, data);
+                    FuzzImages.exercise(image, data);
                 }
             }
         } catch (ImageFormatException expected) {
@@ -144,33 +129,5 @@ class VhdFuzzTest {
         byte[] bytes = Positional.read(channel, at, size, "fuzz");
         Positional.writeFully(channel, ByteBuffer.allocate(4).putInt(0, VhdFooter.checksum(bytes, size,
                 checksumOffset)), at + checksumOffset);
-    }
-
-    /** Walks every extent of the disk, reads what is present, and (writable) writes, flushes and deallocates. */
-    private static void exercise(ImageFile image, FuzzedDataProvider data) throws IOException {
-        long size = image.virtualSize();
-        int sector = image.logicalSectorSize();
-        long pos = 0;
-        int steps = 0;
-        ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
-        while (pos < size && steps++ < 10_000) {
-            ImageFile.Extent e = image.extentAt(pos, size - pos);
-            if (e.length() <= 0 || e.length() % sector != 0 || e.length() > size - pos) {
-                throw new AssertionError("bad extent " + e + " at " + pos + " of " + size);
-            }
-            if (e.state() == ImageFile.Extent.State.PRESENT) {
-                buffer.clear().limit((int) Math.min(buffer.capacity(), e.length()));
-                image.read(pos, buffer);
-            }
-            pos += e.length();
-        }
-        if (!image.readOnly() && size >= sector) {
-            long at = data.consumeLong(0, size / sector - 1) * sector;
-            int n = (int) Math.min(size - at, sector * (long) data.consumeInt(1, 16));
-            image.write(at, ByteBuffer.wrap(java.util.Arrays.copyOf(data.consumeBytes(n), n)));
-            image.flush();
-            image.deallocate(data.consumeLong(0, size / sector - 1) * sector, image.blockSize());
-            image.deallocate(0, size);
-        }
     }
 }

@@ -7,7 +7,6 @@ import static org.diskhost.backend.vhd.vhdx.VhdxTesting.poke;
 import static org.diskhost.backend.vhd.vhdx.VhdxTesting.truncate;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +15,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
-import org.diskhost.backend.vhd.ImageFile.Extent;
+import org.diskhost.backend.vhd.FuzzImages;
 import org.diskhost.backend.vhd.ImageFormatException;
 import org.diskhost.backend.vhd.vhdx.VhdxLogWriter.Op;
 import org.junit.jupiter.api.AfterAll;
@@ -37,17 +36,11 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
  */
 class VhdxFuzzTest {
     private static Path dir;
-    private static List<Template> templates;
-
-    /** A valid image and the file offsets worth mutating in it. */
-    private record Template(Path file, long[] hotSpots) {
-    }
+    private static List<FuzzImages.Template> templates;
 
     @BeforeAll
     static void templates() throws IOException {
-        Path shm = Path.of("/dev/shm");
-        dir = Files.isDirectory(shm) && Files.isWritable(shm) ? Files.createTempDirectory(shm, "vhdxfuzz")
-                : Files.createTempDirectory("vhdxfuzz");
+        dir = FuzzImages.scratchDirectory("vhdxfuzz");
         long[] structures = {0, 64 * 1024, 128 * 1024, 192 * 1024, 256 * 1024, MIB, 2 * MIB, 2 * MIB + 64 * 1024,
             3 * MIB, 4 * MIB, 5 * MIB, 6 * MIB};
         Path dynamic = dir.resolve("dynamic.vhdx");
@@ -67,27 +60,19 @@ class VhdxFuzzTest {
         poke(logged, MIB, VhdxLogWriter.entry(3, logGuid, 0, 4 * MIB, 6 * MIB, List.of(new Op.Data(3 * MIB, batPage),
                 new Op.Zero(4 * MIB, 8192))));
         VhdxLogWriter.setLogGuid(logged, logGuid);
-        templates = List.of(new Template(dynamic, structures), new Template(diff, structures),
-                new Template(logged, structures));
+        templates = List.of(new FuzzImages.Template(dynamic, structures), new FuzzImages.Template(diff, structures),
+                new FuzzImages.Template(logged, structures));
     }
 
     @AfterAll
     static void cleanUp() throws IOException {
-        try (var files = Files.walk(dir)) {
-            files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.delete(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        }
+        FuzzImages.deleteTree(dir);
     }
 
     @FuzzTest(maxDuration = "20s")
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void openReadWrite(FuzzedDataProvider data) throws IOException {
-        Template t = templates.get(data.consumeInt(0, templates.size() - 1));
+        FuzzImages.Template t = templates.get(data.consumeInt(0, templates.size() - 1));
         Path file = dir.resolve("input.vhdx");
         Files.copy(t.file(), file, StandardCopyOption.REPLACE_EXISTING);
         int edits = data.consumeInt(0, 6);
@@ -110,34 +95,9 @@ class VhdxFuzzTest {
         }
         boolean writable = data.consumeBoolean();
         try (VhdxImage image = VhdxImage.open(file, !writable)) {
-            exercise(image, data);
+            FuzzImages.exercise(image, data);
         } catch (ImageFormatException expected) {
             // a clear refusal is the right answer to a broken file
-        }
-    }
-
-    /** Walks every extent of the disk, reads what is present, and (writable) writes and deallocates a little. */
-    private static void exercise(VhdxImage image, FuzzedDataProvider data) throws IOException {
-        long size = image.virtualSize();
-        int sector = image.logicalSectorSize();
-        long pos = 0;
-        int steps = 0;
-        ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
-        while (pos < size && steps++ < 10_000) {
-            Extent e = image.extentAt(pos, size - pos);
-            if (e.length() <= 0 || e.length() % sector != 0 || e.length() > size - pos) {
-                throw new AssertionError("bad extent " + e + " at " + pos);
-            }
-            buf.clear().limit((int) Math.min(buf.capacity(), e.length()));
-            image.read(pos, buf);
-            pos += e.length();
-        }
-        if (!image.readOnly()) {
-            long at = data.consumeLong(0, size / sector - 1) * sector;
-            int n = (int) Math.min(size - at, sector * (long) data.consumeInt(1, 16));
-            image.write(at, ByteBuffer.wrap(java.util.Arrays.copyOf(data.consumeBytes(n), n)));
-            image.deallocate(data.consumeLong(0, size / sector - 1) * sector, 0);
-            image.deallocate(0, size);
         }
     }
 }
