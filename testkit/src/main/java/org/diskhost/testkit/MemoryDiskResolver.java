@@ -9,7 +9,6 @@ import org.diskhost.api.Disk;
 import org.diskhost.api.resolve.DiskResolver;
 import org.diskhost.api.resolve.DiskSpec;
 import org.diskhost.api.resolve.ResolveContext;
-import org.diskhost.api.resolve.ResolveException;
 import org.diskhost.api.resolve.Settings;
 
 /**
@@ -40,11 +39,7 @@ public final class MemoryDiskResolver implements DiskResolver {
 
     @Override
     public CompletableFuture<Disk> resolve(DiskSpec spec, ResolveContext context) {
-        try {
-            return CompletableFuture.completedFuture(Disk.of(create(spec.settings(), context.readOnly())));
-        } catch (ResolveException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        return CompletableFuture.completedFuture(Disk.of(create(spec.settings(), context.readOnly())));
     }
 
     private MemoryDisk create(Settings settings, boolean readOnly) {

@@ -25,6 +25,9 @@ public interface DiskResolver {
      * @return the disk; fails with a {@link ResolveException}: {@link ResolveError.ParseError} for a missing or bad
      *         setting (see {@link Settings}), {@link ResolveError.ResolverError} when the backing store cannot be
      *         opened
+     * @throws ResolveException the same errors may instead be thrown when the resolver finds them before any
+     *         asynchronous work, as {@link Settings} does; whoever builds the chain ({@link ResolvedChain}) treats a
+     *         throw exactly like a failed result, so a resolver need not catch and repackage them (since 1.2)
      */
     CompletableFuture<Disk> resolve(DiskSpec spec, ResolveContext context);
 }

@@ -25,6 +25,7 @@ public interface LayerResolver {
      *
      * @return the unattached layer; fails with a {@link ResolveException}: {@link ResolveError.ParseError} for a
      *         missing or bad setting, {@link ResolveError.ResolverError} when the store cannot be opened
+     * @throws ResolveException as {@link DiskResolver#resolve} may (since 1.2)
      */
     CompletableFuture<UnattachedLayer> resolve(DiskSpec spec, ResolveContext context);
 }

@@ -11,7 +11,6 @@ import org.diskhost.api.Disk;
 import org.diskhost.api.resolve.DiskResolver;
 import org.diskhost.api.resolve.DiskSpec;
 import org.diskhost.api.resolve.ResolveContext;
-import org.diskhost.api.resolve.ResolveException;
 import org.diskhost.api.resolve.Settings;
 import org.osgi.service.component.annotations.Component;
 
@@ -42,15 +41,9 @@ public final class CryptDiskResolver implements DiskResolver {
     @Override
     public CompletableFuture<Disk> resolve(DiskSpec spec, ResolveContext context) {
         Settings settings = spec.settings();
-        DiskSpec below;
-        XtsKey key;
-        try {
-            settings.allowOnly(DISK, KEY, KEY_FILE);
-            below = settings.disk(DISK);
-            key = key(settings);
-        } catch (ResolveException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        settings.allowOnly(DISK, KEY, KEY_FILE);
+        DiskSpec below = settings.disk(DISK);
+        XtsKey key = key(settings);
         return context.resolve(below).thenApply(inner -> {
             try {
                 return Disk.of(new CryptDisk(inner, new XtsAes256(key, inner.sectorSize())));

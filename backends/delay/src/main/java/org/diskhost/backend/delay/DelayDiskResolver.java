@@ -51,16 +51,10 @@ public final class DelayDiskResolver implements DiskResolver {
     @Override
     public CompletableFuture<Disk> resolve(DiskSpec spec, ResolveContext context) {
         Settings settings = spec.settings();
-        DiskSpec inner;
-        Delays delays;
-        try {
-            settings.allowOnly(DISK, READ_DELAY, WRITE_DELAY);
-            inner = settings.disk(DISK);
-            delays = new Delays(DelayChange.delay(settings, READ_DELAY).orElse(Duration.ZERO),
-                    DelayChange.delay(settings, WRITE_DELAY).orElse(Duration.ZERO));
-        } catch (ResolveException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        settings.allowOnly(DISK, READ_DELAY, WRITE_DELAY);
+        DiskSpec inner = settings.disk(DISK);
+        Delays delays = new Delays(DelayChange.delay(settings, READ_DELAY).orElse(Duration.ZERO),
+                DelayChange.delay(settings, WRITE_DELAY).orElse(Duration.ZERO));
         return context.resolve(inner).thenApply(disk -> {
             DelayDisk delay = new DelayDisk(disk, context.diskName(), delays, timer, live);
             try {

@@ -14,7 +14,6 @@ import org.diskhost.api.buffers.BounceBuffer;
 import org.diskhost.api.resolve.DiskResolver;
 import org.diskhost.api.resolve.DiskSpec;
 import org.diskhost.api.resolve.ResolveContext;
-import org.diskhost.api.resolve.ResolveException;
 import org.diskhost.api.resolve.Settings;
 import org.osgi.service.component.annotations.Component;
 
@@ -38,14 +37,10 @@ public final class FileDiskResolver implements DiskResolver {
 
     @Override
     public CompletableFuture<Disk> resolve(DiskSpec spec, ResolveContext context) {
-        try {
-            Settings settings = spec.settings();
-            FileOptions options = FileOptions.parse(settings, context.readOnly());
-            createIfAsked(settings, options);
-            return CompletableFuture.completedFuture(open(settings, options));
-        } catch (ResolveException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        Settings settings = spec.settings();
+        FileOptions options = FileOptions.parse(settings, context.readOnly());
+        createIfAsked(settings, options);
+        return CompletableFuture.completedFuture(open(settings, options));
     }
 
     private static void createIfAsked(Settings settings, FileOptions options) {

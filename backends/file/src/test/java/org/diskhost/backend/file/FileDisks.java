@@ -18,7 +18,9 @@ final class FileDisks {
         Map<String, Object> config = new LinkedHashMap<>(settings);
         config.put("kind", "file");
         DiskSpec spec = DiskSpec.parse("test", config, base);
-        return new FileDiskResolver().resolve(spec, new ResolveContext() {
+        // As the chain builder does: a resolver may throw its error instead of returning it failed.
+        FileDiskResolver resolver = new FileDiskResolver();
+        return CompletableFuture.completedFuture(spec).thenCompose(s -> resolver.resolve(s, new ResolveContext() {
             public String diskName() {
                 return "test";
             }
@@ -30,7 +32,7 @@ final class FileDisks {
             public CompletableFuture<Disk> resolve(DiskSpec nested, boolean ro) {
                 throw new UnsupportedOperationException("file disks have no nested disks");
             }
-        });
+        }));
     }
 
     static Disk resolve(Path base, Map<String, Object> settings, boolean readOnly) {

@@ -9,7 +9,6 @@ import org.diskhost.api.resolve.DiskResolver;
 import org.diskhost.api.resolve.DiskSpec;
 import org.diskhost.api.resolve.LayerResolver;
 import org.diskhost.api.resolve.ResolveContext;
-import org.diskhost.api.resolve.ResolveException;
 import org.osgi.service.component.annotations.Component;
 
 import aQute.bnd.annotation.Resolution;
@@ -32,14 +31,8 @@ public final class DiskLayerResolver implements LayerResolver {
 
     @Override
     public CompletableFuture<UnattachedLayer> resolve(DiskSpec spec, ResolveContext context) {
-        DiskSpec inner;
-        try {
-            spec.settings().allowOnly(DISK);
-            inner = spec.settings().disk(DISK);
-        } catch (ResolveException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-        return layerOf(context.resolve(inner));
+        spec.settings().allowOnly(DISK);
+        return layerOf(context.resolve(spec.settings().disk(DISK)));
     }
 
     /** A disk, once resolved, as a layer. The chain that resolved the disk closes it. */

@@ -40,12 +40,8 @@ public final class RamLayerResolver implements LayerResolver {
 
     @Override
     public CompletableFuture<UnattachedLayer> resolve(DiskSpec spec, ResolveContext context) {
-        try {
-            spec.settings().allowOnly(SIZE, SECTOR_SIZE);
-            return CompletableFuture.completedFuture(unattached(spec.settings(), context));
-        } catch (ResolveException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        spec.settings().allowOnly(SIZE, SECTOR_SIZE);
+        return CompletableFuture.completedFuture(unattached(spec.settings(), context));
     }
 
     /**

@@ -43,11 +43,7 @@ abstract class StackResolver implements DiskResolver {
     @Override
     public final CompletableFuture<Disk> resolve(DiskSpec spec, ResolveContext context) {
         Settings settings = spec.settings();
-        try {
-            return StackBuilder.build(settings, readOnly(settings, context), plan(settings, context));
-        } catch (ResolveException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        return StackBuilder.build(settings, readOnly(settings, context), plan(settings, context));
     }
 
     /** The disk in setting {@code disk}, at the bottom: read-only, since writes never reach it. */

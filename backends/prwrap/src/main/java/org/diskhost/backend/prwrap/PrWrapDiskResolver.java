@@ -36,17 +36,14 @@ public final class PrWrapDiskResolver implements DiskResolver {
     @Override
     public CompletableFuture<Disk> resolve(DiskSpec spec, ResolveContext context) {
         Settings settings = spec.settings();
-        DiskSpec inner;
+        settings.allowOnly(DISK);
+        DiskSpec inner = settings.disk(DISK);
         ReservationState initial;
         try {
-            settings.allowOnly(DISK);
-            inner = settings.disk(DISK);
             initial = context.handedOver().map(ReservationState::restore).orElse(ReservationState.INITIAL);
-        } catch (ResolveException e) {
-            return CompletableFuture.failedFuture(e);
         } catch (IllegalArgumentException e) {
-            return CompletableFuture.failedFuture(new ResolveException(new ResolveError.ResolverError(
-                    context.diskName(), KIND, "cannot take over the reservations: " + e.getMessage())));
+            throw new ResolveException(new ResolveError.ResolverError(context.diskName(), KIND,
+                    "cannot take over the reservations: " + e.getMessage()));
         }
         EmulatedReservations reservations = new EmulatedReservations(initial);
         context.handOverWith(() -> reservations.state().export());

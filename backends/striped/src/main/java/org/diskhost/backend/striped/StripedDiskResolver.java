@@ -37,19 +37,12 @@ public final class StripedDiskResolver implements DiskResolver {
     @Override
     public CompletableFuture<Disk> resolve(DiskSpec spec, ResolveContext context) {
         Settings settings = spec.settings();
-        List<DiskSpec> memberSpecs;
-        long chunkSize;
-        OptionalLong sectorCount;
-        try {
-            settings.allowOnly(MEMBERS, CHUNK_SIZE, SECTOR_COUNT);
-            memberSpecs = settings.disks(MEMBERS);
-            chunkSize = settings.optionalSize(CHUNK_SIZE).orElse(StripeLayout.DEFAULT_CHUNK_BYTES);
-            sectorCount = settings.optionalInteger(SECTOR_COUNT);
-            if (sectorCount.isPresent() && sectorCount.getAsLong() <= 0) {
-                throw settings.invalid(SECTOR_COUNT, "must be positive, got " + sectorCount.getAsLong());
-            }
-        } catch (ResolveException e) {
-            return CompletableFuture.failedFuture(e);
+        settings.allowOnly(MEMBERS, CHUNK_SIZE, SECTOR_COUNT);
+        List<DiskSpec> memberSpecs = settings.disks(MEMBERS);
+        long chunkSize = settings.optionalSize(CHUNK_SIZE).orElse(StripeLayout.DEFAULT_CHUNK_BYTES);
+        OptionalLong sectorCount = settings.optionalInteger(SECTOR_COUNT);
+        if (sectorCount.isPresent() && sectorCount.getAsLong() <= 0) {
+            throw settings.invalid(SECTOR_COUNT, "must be positive, got " + sectorCount.getAsLong());
         }
         List<CompletableFuture<Disk>> members = new ArrayList<>(memberSpecs.size());
         for (DiskSpec member : memberSpecs) {

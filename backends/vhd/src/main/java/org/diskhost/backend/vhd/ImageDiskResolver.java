@@ -16,11 +16,7 @@ import org.diskhost.api.resolve.Settings;
 abstract class ImageDiskResolver implements DiskResolver {
     @Override
     public final CompletableFuture<Disk> resolve(DiskSpec spec, ResolveContext context) {
-        try {
-            return CompletableFuture.completedFuture(open(spec.settings(), context.readOnly()));
-        } catch (ResolveException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        return CompletableFuture.completedFuture(open(spec.settings(), context.readOnly()));
     }
 
     /**

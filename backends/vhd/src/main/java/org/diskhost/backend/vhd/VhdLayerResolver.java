@@ -40,27 +40,23 @@ public final class VhdLayerResolver implements LayerResolver {
 
     @Override
     public CompletableFuture<UnattachedLayer> resolve(DiskSpec spec, ResolveContext context) {
-        try {
-            Settings settings = spec.settings();
-            settings.allowOnly(VhdOptions.PATH, VhdOptions.CREATE, SIZE, VhdOptions.BLOCK_SIZE, VhdOptions.IO_THREADS);
-            Path path = settings.path(VhdOptions.PATH);
-            boolean create = settings.bool(VhdOptions.CREATE, true);
-            OptionalLong size = VhdOptions.imageSize(settings, SIZE);
-            int blockSize = VhdOptions.blockSize(settings).orElse(DynamicHeader.DEFAULT_BLOCK_SIZE);
-            int ioThreads = VhdOptions.ioThreads(settings);
-            boolean readOnly = context.readOnly();
-            UnattachedLayer layer = below -> {
-                try {
-                    return CompletableFuture.completedFuture(attach(settings, path, create, size, blockSize,
-                            readOnly, ioThreads, below));
-                } catch (ResolveException e) {
-                    return CompletableFuture.failedFuture(e);
-                }
-            };
-            return CompletableFuture.completedFuture(layer);
-        } catch (ResolveException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        Settings settings = spec.settings();
+        settings.allowOnly(VhdOptions.PATH, VhdOptions.CREATE, SIZE, VhdOptions.BLOCK_SIZE, VhdOptions.IO_THREADS);
+        Path path = settings.path(VhdOptions.PATH);
+        boolean create = settings.bool(VhdOptions.CREATE, true);
+        OptionalLong size = VhdOptions.imageSize(settings, SIZE);
+        int blockSize = VhdOptions.blockSize(settings).orElse(DynamicHeader.DEFAULT_BLOCK_SIZE);
+        int ioThreads = VhdOptions.ioThreads(settings);
+        boolean readOnly = context.readOnly();
+        UnattachedLayer layer = below -> {
+            try {
+                return CompletableFuture.completedFuture(attach(settings, path, create, size, blockSize, readOnly,
+                        ioThreads, below));
+            } catch (ResolveException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+        };
+        return CompletableFuture.completedFuture(layer);
     }
 
     /**

@@ -29,7 +29,8 @@ final class VhdDisks {
             case "vhd" -> new VhdDiskResolver();
             default -> throw new IllegalArgumentException(kind);
         };
-        return resolver.resolve(spec, new ResolveContext() {
+        // As the chain builder does: a resolver may throw its error instead of returning it failed.
+        return CompletableFuture.completedFuture(spec).thenCompose(s -> resolver.resolve(s, new ResolveContext() {
             public String diskName() {
                 return "test";
             }
@@ -41,7 +42,7 @@ final class VhdDisks {
             public CompletableFuture<Disk> resolve(DiskSpec nested, boolean ro) {
                 throw new UnsupportedOperationException("vhd disks have no nested disks");
             }
-        });
+        }));
     }
 
     static Disk resolve(String kind, Path base, Map<String, Object> settings) {

@@ -41,7 +41,9 @@ class VhdLayerTest {
         Map<String, Object> config = new LinkedHashMap<>(settings);
         config.put("kind", "vhd");
         DiskSpec spec = DiskSpec.parse("test", config, dir);
-        return new VhdLayerResolver().resolve(spec, new ResolveContext() {
+        // As the chain builder does: a resolver may throw its error instead of returning it failed.
+        VhdLayerResolver resolver = new VhdLayerResolver();
+        return CompletableFuture.completedFuture(spec).thenCompose(s -> resolver.resolve(s, new ResolveContext() {
             public String diskName() {
                 return "test";
             }
@@ -53,7 +55,7 @@ class VhdLayerTest {
             public CompletableFuture<Disk> resolve(DiskSpec nested, boolean ro) {
                 throw new UnsupportedOperationException("a vhd layer has no nested disks");
             }
-        }).thenCompose(layer -> layer.attach(below));
+        })).thenCompose(layer -> layer.attach(below));
     }
 
     private LayerIo layer(Map<String, Object> settings) {

@@ -303,14 +303,8 @@ final class BackendBundles implements SynchronousBundleListener, FrameworkListen
 
     private void rollBack(Bundle bundle, Path copy, Set<String> kinds, String why) {
         try (InputStream in = Files.newInputStream(copy)) {
-            if (bundle.getState() == Bundle.ACTIVE || bundle.getState() == Bundle.STARTING) {
-                bundle.stop(Bundle.STOP_TRANSIENT);
-            }
-            bundle.update(in);
-            refreshIfPending(context, bundle);
-            if (bundle.getState() != Bundle.ACTIVE) {
-                bundle.start(Bundle.START_TRANSIENT);
-            }
+            replace(context, bundle, in);
+            bundle.start(Bundle.START_TRANSIENT); // it is watched, so it runs
         } catch (Exception e) {
             LOG.log(Level.SEVERE, bundle.getSymbolicName() + ": the rollback failed", e);
             String reason = "backend bundle " + bundle.getSymbolicName() + " did not come up (" + why
@@ -331,11 +325,28 @@ final class BackendBundles implements SynchronousBundleListener, FrameworkListen
     }
 
     /**
+     * Replaces the content of {@code bundle} with {@code content} with one pause of its disks: stops it (transiently),
+     * updates it, and refreshes it only if its old revision is still wired. The caller starts it.
+     *
+     * @return whether it should be started: it ran, or is marked to run (a broken version that failed to start)
+     */
+    static boolean replace(BundleContext context, Bundle bundle, InputStream content)
+            throws org.osgi.framework.BundleException, InterruptedException {
+        boolean run = bundle.getState() == Bundle.ACTIVE || bundle.getState() == Bundle.STARTING
+                || bundle.adapt(BundleStartLevel.class) instanceof BundleStartLevel level
+                        && level.isPersistentlyStarted();
+        bundle.stop(Bundle.STOP_TRANSIENT);
+        bundle.update(content);
+        refreshIfPending(context, bundle);
+        return run;
+    }
+
+    /**
      * Refreshes an updated bundle if its old revision is still wired (another bundle imports from it), and waits
      * for that (bounded). A backend exports nothing, so the framework drops its old revision at the update and no
      * refresh is needed: skipping it keeps a swap's pause short.
      */
-    static void refreshIfPending(BundleContext context, Bundle bundle) throws InterruptedException {
+    private static void refreshIfPending(BundleContext context, Bundle bundle) throws InterruptedException {
         FrameworkWiring wiring = context.getBundle(0).adapt(FrameworkWiring.class);
         if (!wiring.getRemovalPendingBundles().contains(bundle)) {
             return;
@@ -351,14 +362,20 @@ final class BackendBundles implements SynchronousBundleListener, FrameworkListen
 
     /**
      * Copies the bundle's current revision into a jar, if it is still the revision whose resolvers just came up
-     * (its last-modified time did not change while copying).
+     * (its last-modified time did not change while copying). A copy an earlier run of the host took after this
+     * revision was installed is kept as it is, so starting the host does not rewrite every backend's jar.
      */
     private void takeKnownGood(Bundle bundle) {
         if (knownGoodDirectory == null) {
             return;
         }
         long modified = bundle.getLastModified();
+        Path target = knownGoodDirectory.resolve(bundle.getBundleId() + ".jar");
         try {
+            if (Files.isRegularFile(target) && Files.getLastModifiedTime(target).toMillis() >= modified) {
+                remember(bundle, target, modified); // kept by an earlier run of the host, after this revision came
+                return;
+            }
             Files.createDirectories(knownGoodDirectory);
             Path tmp = knownGoodDirectory.resolve(bundle.getBundleId() + ".jar.tmp");
             try (OutputStream out = Files.newOutputStream(tmp)) {
@@ -368,17 +385,19 @@ final class BackendBundles implements SynchronousBundleListener, FrameworkListen
                 Files.deleteIfExists(tmp);
                 return; // updated meanwhile: this copy may mix revisions
             }
-            Path target = knownGoodDirectory.resolve(bundle.getBundleId() + ".jar");
             Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            synchronized (this) {
-                Backend b = backends.get(bundle.getBundleId());
-                if (b != null) {
-                    b.knownGood = target;
-                    b.knownGoodModified = modified;
-                }
-            }
+            remember(bundle, target, modified);
         } catch (IOException | IllegalStateException e) {
             LOG.log(Level.WARNING, "cannot keep a copy of " + bundle.getSymbolicName() + " to roll back to", e);
+        }
+    }
+
+    /** {@code copy} holds the revision of {@code bundle} last modified at {@code modified}: the one to roll back to. */
+    private synchronized void remember(Bundle bundle, Path copy, long modified) {
+        Backend b = backends.get(bundle.getBundleId());
+        if (b != null) {
+            b.knownGood = copy;
+            b.knownGoodModified = modified;
         }
     }
 

@@ -49,24 +49,20 @@ public final class DiskCommands {
 
     /**
      * Upgrades the bundle {@code bundle} (a symbolic name or id) from the jar at {@code jar} (a path or URL) with a
-     * single pause of its disks: stop, update, refresh (only if its old revision is still wired), start. Then waits for the host's verdict: its resolvers are
-     * back, or the update failed and was rolled back (or could not be).
+     * single pause of its disks ({@link BackendBundles#replace}, then start). Then waits for the host's verdict: its
+     * resolvers are back, or the update failed and was rolled back (or could not be).
      */
     public String upgrade(String bundle, String jar) throws Exception {
         Bundle target = findBundle(bundle);
         java.net.URL url = jar.contains(":") && !jar.startsWith("/") ? java.net.URI.create(jar).toURL()
                 : java.nio.file.Path.of(jar).toAbsolutePath().toUri().toURL();
         java.time.Instant since = java.time.Instant.now();
-        // Started afterwards if it runs now, or should (a broken version that failed to start is still marked so).
-        boolean wasActive = target.getState() == Bundle.ACTIVE || target.getState() == Bundle.STARTING
-                || target.adapt(org.osgi.framework.startlevel.BundleStartLevel.class).isPersistentlyStarted();
-        target.stop(Bundle.STOP_TRANSIENT);
+        boolean run;
         try (java.io.InputStream in = url.openStream()) {
-            target.update(in);
+            run = BackendBundles.replace(context, target, in);
         }
-        BackendBundles.refreshIfPending(context, target);
         String started = "";
-        if (wasActive) {
+        if (run) {
             try {
                 target.start();
             } catch (org.osgi.framework.BundleException e) {

@@ -419,7 +419,7 @@ public final class DiskHost implements ManagedServiceFactory {
                                 + waitTimeout.toMillis() + " ms)"), waitTimeout.toMillis(), TimeUnit.MILLISECONDS);
                     } else if (newVersionFailed(error.error())) {
                         // The requests keep waiting: the rolled-back version brings the kind back.
-                        disk.waiting(generation, kindOf(error.error()), error.getMessage());
+                        disk.waiting(generation, error.error().kind(), error.getMessage());
                         LOG.warning(() -> error.getMessage() + "; disk '" + disk.name + "' waits for the rollback");
                     } else {
                         disk.fail(generation, error.getMessage());
@@ -430,19 +430,14 @@ public final class DiskHost implements ManagedServiceFactory {
 
     /** Tells the bundle watch that the resolver of the failed kind refused the chain; true if it was just updated. */
     private boolean newVersionFailed(ResolveError error) {
-        String kind = kindOf(error);
-        Object resolver = resolvers.get(kind) != null ? resolvers.get(kind) : layerResolvers.get(kind);
+        String kind = error.kind();
+        Object resolver = resolvers.get(kind);
+        if (resolver == null) {
+            resolver = layerResolvers.get(kind);
+        }
         BackendBundles bundles = backendBundles;
         return resolver != null && bundles != null
                 && bundles.chainFailed(bundleOf(resolver), kind, error.message());
-    }
-
-    private static String kindOf(ResolveError error) {
-        return switch (error) {
-            case ResolveError.NoResolver e -> e.kind();
-            case ResolveError.ParseError e -> e.kind();
-            case ResolveError.ResolverError e -> e.kind();
-        };
     }
 
     /** The chain's elements with the bundles that built them. */

@@ -61,6 +61,8 @@ final class HostedDisk implements DiskIo {
     private String reason = "";
     /** The kind a waiting disk's rebuild lacks. */
     private String waitingFor;
+    /** For {@link #failWaiting(long, String)}: whichever rebuild the disk waits in. */
+    private static final long ANY_GENERATION = -1;
     /** Bumped on every rebuild, so that a late result of an older one is dropped. */
     private long generation;
     /** Chains built for this disk, the first included. */
@@ -273,16 +275,7 @@ final class HostedDisk implements DiskIo {
      * on. The disk stays {@link State#WAITING}: it is still built as soon as a resolver for its kind arrives.
      */
     void expireWaiting(long generation, String why) {
-        CompletableFuture<Void> expired;
-        synchronized (this) {
-            if (generation != this.generation || state != State.WAITING) {
-                return;
-            }
-            reason = why + "; requests fail until it comes";
-            expired = gate;
-        }
-        expired.completeExceptionally(new DiskException(new DiskError.Io(new IOException(
-                "disk '" + name + "' has no backend: " + why))));
+        failWaiting(generation, why);
     }
 
     /**
@@ -290,9 +283,14 @@ final class HostedDisk implements DiskIo {
      * not be rolled back). The disk stays {@link State#WAITING} and comes up if a resolver arrives later.
      */
     void failWaiting(String why) {
+        failWaiting(ANY_GENERATION, why);
+    }
+
+    /** Fails the waiting requests if the disk waits (in rebuild {@code generation}, unless any will do). */
+    private void failWaiting(long generation, String why) {
         CompletableFuture<Void> failed;
         synchronized (this) {
-            if (state != State.WAITING) {
+            if ((generation != ANY_GENERATION && generation != this.generation) || state != State.WAITING) {
                 return;
             }
             reason = why + "; requests fail until it comes";

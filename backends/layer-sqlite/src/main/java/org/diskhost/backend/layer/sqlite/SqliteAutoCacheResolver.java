@@ -18,7 +18,6 @@ import org.diskhost.api.resolve.DiskResolver;
 import org.diskhost.api.resolve.DiskSpec;
 import org.diskhost.api.resolve.LayerResolver;
 import org.diskhost.api.resolve.ResolveContext;
-import org.diskhost.api.resolve.ResolveException;
 import org.diskhost.api.resolve.Settings;
 import org.osgi.service.component.annotations.Component;
 
@@ -49,16 +48,10 @@ public final class SqliteAutoCacheResolver implements LayerResolver {
     @Override
     public CompletableFuture<UnattachedLayer> resolve(DiskSpec spec, ResolveContext context) {
         Settings settings = spec.settings();
-        Path cachePath;
-        Optional<String> key;
-        try {
-            settings.allowOnly(CACHE_PATH, CACHE_KEY);
-            cachePath = settings.path(CACHE_PATH);
-            key = settings.optionalString(CACHE_KEY);
-            key.ifPresent(k -> checkKey(settings, k));
-        } catch (ResolveException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        settings.allowOnly(CACHE_PATH, CACHE_KEY);
+        Path cachePath = settings.path(CACHE_PATH);
+        Optional<String> key = settings.optionalString(CACHE_KEY);
+        key.ifPresent(k -> checkKey(settings, k));
         boolean readOnly = context.readOnly();
         return CompletableFuture.completedFuture(SqliteLayerResolver.attaching(
                 below -> attach(settings, cachePath, key, readOnly, below)));

@@ -50,16 +50,11 @@ public final class SqliteLayerResolver implements LayerResolver {
     @Override
     public CompletableFuture<UnattachedLayer> resolve(DiskSpec spec, ResolveContext context) {
         Settings settings = spec.settings();
-        Options options;
-        try {
-            settings.allowOnly(PATH, CREATE, FORMAT, SIZE, LOGICALLY_READ_ONLY);
-            options = new Options(settings.path(PATH), settings.bool(CREATE, true), settings.bool(FORMAT, false),
-                    settings.optionalSize(SIZE), settings.bool(LOGICALLY_READ_ONLY, false), context.readOnly());
-            if (options.readOnly() && options.format()) {
-                throw settings.invalid(FORMAT, "a read-only layer cannot be formatted");
-            }
-        } catch (ResolveException e) {
-            return CompletableFuture.failedFuture(e);
+        settings.allowOnly(PATH, CREATE, FORMAT, SIZE, LOGICALLY_READ_ONLY);
+        Options options = new Options(settings.path(PATH), settings.bool(CREATE, true), settings.bool(FORMAT, false),
+                settings.optionalSize(SIZE), settings.bool(LOGICALLY_READ_ONLY, false), context.readOnly());
+        if (options.readOnly() && options.format()) {
+            throw settings.invalid(FORMAT, "a read-only layer cannot be formatted");
         }
         return CompletableFuture.completedFuture(attaching(below -> attach(settings, options, below)));
     }
