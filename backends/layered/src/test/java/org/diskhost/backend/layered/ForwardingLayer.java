@@ -1,11 +1,14 @@
 package org.diskhost.backend.layered;
 
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
+import org.diskhost.api.AllocationExtent;
 import org.diskhost.api.DiskId;
 import org.diskhost.api.UnmapBehavior;
 import org.diskhost.api.buffers.RequestBuffers;
+import org.diskhost.api.inspect.Inspector;
 import org.diskhost.api.layer.LayerIo;
 import org.diskhost.api.layer.SectorMarker;
 import org.diskhost.api.layer.WriteNoOverwrite;
@@ -91,5 +94,20 @@ class ForwardingLayer implements LayerIo {
     @Override
     public CompletableFuture<Long> waitResize(long sectorCount) {
         return inner.waitResize(sectorCount);
+    }
+
+    @Override
+    public CompletableFuture<List<AllocationExtent>> allocation(long sector, long count) {
+        return inner.allocation(sector, count);
+    }
+
+    @Override
+    public void close() {
+        inner.close();
+    }
+
+    @Override
+    public void inspect(Inspector out) {
+        out.child("inner", inner);
     }
 }

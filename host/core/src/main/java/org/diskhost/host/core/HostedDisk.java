@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.logging.Logger;
 
+import org.diskhost.api.AllocationExtent;
 import org.diskhost.api.Disk;
 import org.diskhost.api.DiskError;
 import org.diskhost.api.DiskException;
@@ -463,6 +464,11 @@ final class HostedDisk implements DiskIo {
         return submit(Disk::eject);
     }
 
+    @Override
+    public CompletableFuture<List<AllocationExtent>> allocation(long sector, long count) {
+        return submit(d -> d.allocation(sector, count));
+    }
+
     /**
      * Completes when the size changes: on the serving chain, or by a rebuild that changed it. A waiter on a chain
      * that is replaced moves to the new chain.
@@ -479,6 +485,11 @@ final class HostedDisk implements DiskIo {
         }
         CompletableFuture<?> resized = d == null ? new CompletableFuture<>() : d.waitResize(knownCount);
         return CompletableFuture.anyOf(resized, nextChain).thenCompose(v -> waitResize(knownCount));
+    }
+
+    /** Nothing: the host owns the disk's life ({@link #shutdown}), and a frontend closing its handle must not end it. */
+    @Override
+    public void close() {
     }
 
     @Override

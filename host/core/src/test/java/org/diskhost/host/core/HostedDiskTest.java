@@ -12,17 +12,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
+import org.diskhost.api.Allocation;
+import org.diskhost.api.AllocationExtent;
 import org.diskhost.api.Disk;
 import org.diskhost.api.DiskError;
+import org.diskhost.api.DiskIo;
+import org.diskhost.api.ForwardingDiskIo;
 import org.diskhost.api.buffers.RequestBuffers;
 import org.diskhost.api.resolve.DiskResolver;
 import org.diskhost.api.resolve.DiskSpec;
 import org.diskhost.api.resolve.ResolveContext;
 import org.diskhost.api.resolve.ResolvedChain;
 import org.diskhost.testkit.MemoryDisk;
+import org.diskhost.testkit.WrapperContract;
 import org.junit.jupiter.api.Test;
 
 class HostedDiskTest {
@@ -100,6 +106,46 @@ class HostedDiskTest {
         assertTrue(error.cause().getMessage().contains("no resolver for kind 'memory'"));
         failsWith(DiskError.Io.class, disk.syncCache());
         assertEquals(HostedDisk.State.FAILED, hosted.state());
+    }
+
+    /** The host's disk answers for nothing itself: a new DiskIo method must be forwarded here too. */
+    @Test
+    void forwardsEveryDiskIoMethod() {
+        WrapperContract.assertOverridesEveryMethod(HostedDisk.class, DiskIo.class, Map.of());
+    }
+
+    /** Block status comes from the serving chain (it once came from DiskIo's all-data default), and waits in a pause. */
+    @Test
+    void allocationComesFromTheServingChainAndWaitsWhilePaused() {
+        List<AllocationExtent> map = List.of(new AllocationExtent(8, Allocation.DATA),
+                new AllocationExtent(100, Allocation.HOLE), new AllocationExtent(20, Allocation.ZERO));
+        DiskResolver sparse = new DiskResolver() {
+            public String kind() {
+                return "memory";
+            }
+
+            public CompletableFuture<Disk> resolve(DiskSpec s, ResolveContext c) {
+                return CompletableFuture.completedFuture(Disk.of(new ForwardingDiskIo(Disk.of(memory)) {
+                    public String diskType() {
+                        return "sparse";
+                    }
+
+                    public CompletableFuture<List<AllocationExtent>> allocation(long sector, long count) {
+                        return CompletableFuture.completedFuture(map);
+                    }
+                }));
+            }
+        };
+        HostedDisk hosted = new HostedDisk("d", "pid", spec, false);
+        hosted.activate(hosted.beginRebuild(), ResolvedChain.resolve("d", spec, false, k -> sparse).join());
+        Disk disk = Disk.of(hosted);
+        assertEquals(map, succeeds(disk.allocation(0, 128)));
+
+        hosted.pause("swap", 1000);
+        CompletableFuture<List<AllocationExtent>> waiting = disk.allocation(0, 128);
+        assertFalse(waiting.isDone(), "block status on a paused disk waits for the next chain");
+        hosted.activate(hosted.beginRebuild(), ResolvedChain.resolve("d", spec, false, k -> sparse).join());
+        assertEquals(map, succeeds(waiting));
     }
 
     @Test
