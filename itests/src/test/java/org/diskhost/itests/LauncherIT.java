@@ -15,54 +15,33 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The launcher as users run it: a real process with the assembled distribution. */
+/** The launcher as users run it: {@code bin/diskhost} in a real process with the assembled distribution. */
 class LauncherIT {
-    private static final Path ROOT = Path.of(System.getProperty("diskhost.bundles")).resolve("../../..").normalize();
-    private static final Path DIST = ROOT.resolve("host/launcher/target/diskhost");
+    private static final Path ROOT = Launcher.ROOT;
+    private static final Path DIST = Launcher.DIST;
 
     @TempDir
     Path dir;
 
-    private Process process;
-    private Path log;
+    private Launcher host;
 
     @AfterEach
     void stop() {
-        if (process != null) {
-            process.destroyForcibly();
+        if (host != null) {
+            host.close();
         }
     }
 
-    // Output goes to a file, not a pipe: Process.destroy() closes the pipes, which would lose the shutdown messages.
     private void start(Path config) throws IOException {
-        log = dir.resolve("diskhost.log");
-        String java = ProcessHandle.current().info().command().orElse("java");
-        Path launcher;
-        try (var files = Files.list(DIST.getParent())) {
-            launcher = files.filter(p -> p.getFileName().toString().matches("diskhost-host-launcher-.*\\.jar"))
-                    .findFirst().orElseThrow();
-        }
-        process = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
-                "--sun-misc-unsafe-memory-access=allow", "-cp", launcher + ":" + DIST.resolve("lib") + "/*",
-                "org.diskhost.launcher.Main", "--config", config.toString(), "--data", dir.resolve("var").toString(),
-                "--bundles", DIST.resolve("bundle").toString(), "--deploy", dir.resolve("deploy").toString(),
-                "--no-shell").redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        host = Launcher.start(dir, config);
     }
 
-    /** Waits until the output has {@code times} lines containing {@code text}. */
     private void await(String text, int times) throws InterruptedException, IOException {
-        long deadline = System.currentTimeMillis() + 60_000;
-        while (true) {
-            List<String> output = Files.readAllLines(log);
-            if (output.stream().filter(l -> l.contains(text)).count() >= times) {
-                return;
-            }
-            if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("no \"" + text + "\" (x" + times + ") in the output:\n"
-                        + String.join("\n", output));
-            }
-            Thread.sleep(100);
-        }
+        host.await(text, times);
+    }
+
+    private String awaitTool(String... command) throws Exception {
+        return host.awaitTool(command);
     }
 
     @Test
@@ -91,10 +70,9 @@ class LauncherIT {
         // Malformed JSON changes nothing and says where.
         Files.writeString(config, "{\"disks\": {\n  \"demo\": }\n");
         await("line 2, column 11", 1);
-        assertTrue(process.isAlive(), "the host keeps running");
+        assertTrue(host.process().isAlive(), "the host keeps running");
 
-        process.destroy(); // SIGTERM: the shutdown hook stops the framework
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the host stopped");
+        host.stop(); // SIGTERM: the shutdown hook stops the framework
         await("diskhost stopped", 1);
     }
 
@@ -208,19 +186,6 @@ class LauncherIT {
             assertTrue(System.currentTimeMillis() < deadline, "export 'more' is still listed");
             Thread.sleep(200);
         }
-        process.destroy();
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the host stopped");
-    }
-
-    /** Runs a client until it succeeds (the server may still be coming up), for at most 30 s. */
-    private String awaitTool(String... command) throws Exception {
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (true) {
-            ExternalTools.Result r = ExternalTools.run(dir, command);
-            if (r.exit() == 0 || System.currentTimeMillis() > deadline) {
-                return r.ok();
-            }
-            Thread.sleep(200);
-        }
+        host.stop();
     }
 }

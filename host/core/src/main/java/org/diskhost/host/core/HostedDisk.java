@@ -389,9 +389,10 @@ final class HostedDisk implements DiskIo {
         return d;
     }
 
+    /** The chain's kinds, so that what clients see (an NBD export's description) says what serves the disk. */
     @Override
     public String diskType() {
-        return "hosted";
+        return chainDescription();
     }
 
     @Override
