@@ -5,7 +5,9 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Hashtable;
+import java.util.List;
 
 import org.diskhost.api.Disk;
 import org.osgi.framework.BundleContext;
@@ -65,6 +67,18 @@ public final class HostProbe {
                         + " s after its configuration was deleted");
             }
             Thread.sleep(20);
+        }
+    }
+
+    /** The names of the disks configured in Configuration Admin, published or not. */
+    public List<String> configuredDisks() throws IOException {
+        try {
+            Configuration[] found = configurationAdmin().listConfigurations(
+                    "(service.factoryPid=" + DISK_FACTORY_PID + ")");
+            return found == null ? List.of() : Arrays.stream(found)
+                    .map(c -> String.valueOf(c.getProperties().get("diskhost.name"))).sorted().toList();
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalStateException(e);
         }
     }
 

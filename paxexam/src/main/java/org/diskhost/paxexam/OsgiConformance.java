@@ -27,7 +27,8 @@ import org.osgi.framework.BundleContext;
  * The testkit's {@link DiskConformance} suite run inside the framework against disks the running host builds from
  * a spec, so that a third party checks its disk kind as users will reach it: through its bundle, the host's
  * resolution and the published {@link Disk} service. Each check gets a fresh disk: a disk configuration named
- * {@code conformance-N} is created, its service awaited, and the configuration deleted after the check. The suite
+ * {@code conformance-N} is created, its service awaited, and the configuration deleted after the check (names of
+ * this form are the suite's: such disks left by a run that was killed are removed when the next one starts). The suite
  * runs on the JUnit Platform's Jupiter engine inside the framework ({@link DiskhostOptions#host()} installs it).
  *
  * <p>In a Pax Exam (JUnit 4) test:
@@ -44,6 +45,9 @@ import org.osgi.framework.BundleContext;
 public final class OsgiConformance {
     /** Replaced, in a spec template, by the name of the fresh disk: use it to give each disk its own file. */
     public static final String NAME = "${name}";
+
+    /** The names of the fresh disks: PREFIX and a number counted up in this JVM. */
+    private static final String PREFIX = "conformance-";
 
     private static final AtomicLong DISKS = new AtomicLong();
 
@@ -81,7 +85,9 @@ public final class OsgiConformance {
         Thread thread = Thread.currentThread();
         ClassLoader previous = thread.getContextClassLoader();
         try {
-            current = new DiskSource(new HostProbe(context), specs);
+            HostProbe probe = new HostProbe(context);
+            removeLeftovers(probe);
+            current = new DiskSource(probe, specs);
             // The engines and listeners are given, not looked up: a service loader inside a bundle finds nothing.
             Launcher launcher = LauncherFactory.create(LauncherConfig.builder()
                     .enableTestEngineAutoRegistration(false)
@@ -103,6 +109,22 @@ public final class OsgiConformance {
             RUNNING.unlock();
         }
         return new ConformanceReport(subject, collector.passed, collector.skipped, collector.failed);
+    }
+
+    /**
+     * Removes the disks of an earlier run that was killed before it could (runs do not overlap, and each removes
+     * its own): Configuration Admin keeps them across framework restarts on the same storage.
+     */
+    private static void removeLeftovers(HostProbe probe) {
+        try {
+            for (String name : probe.configuredDisks()) {
+                if (name.startsWith(PREFIX) && name.substring(PREFIX.length()).chars().allMatch(Character::isDigit)) {
+                    probe.remove(name);
+                }
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot remove the conformance disks of an earlier run", e);
+        }
     }
 
     /** The suite as the engine runs it: every disk from the run's {@link DiskSource}. */
@@ -131,7 +153,7 @@ public final class OsgiConformance {
             if (unpublished != null) {
                 throw new AssertionError("skipped waiting: an earlier disk of this spec was not published", unpublished);
             }
-            String name = "conformance-" + DISKS.incrementAndGet();
+            String name = PREFIX + DISKS.incrementAndGet();
             probe.configure(name, specs.apply(name));
             try {
                 return Disk.of(new Removed(probe.awaitDisk(name), probe, name));
