@@ -220,8 +220,9 @@ public final class DiskhostOptions {
         }
         Path jar = Path.of(directory, artifactId + ".jar");
         if (!Files.isRegularFile(jar)) {
-            throw new IllegalStateException(BUNDLES_PROPERTY + " is " + directory + ", but it has no " + jar.getFileName()
-                    + ": copy the bundle there (copy-dependencies with stripVersion) or unset the property to use Maven");
+            throw new IllegalStateException(BUNDLES_PROPERTY + " is " + directory + ", but it has no "
+                    + jar.getFileName() + ": copy the bundle there (copy-dependencies with stripVersion), or unset "
+                    + "the property to use Maven");
         }
         return Optional.of(bundle(jar.toUri().toString()));
     }

@@ -84,7 +84,8 @@ public final class HostProbe {
 
     /** The published disk {@code name}, waiting up to {@link #TIMEOUT} for it. */
     public Disk awaitDisk(String name) throws Exception {
-        ServiceTracker<Disk, Disk> tracker = new ServiceTracker<>(context, context.createFilter(diskFilter(name)), null);
+        ServiceTracker<Disk, Disk> tracker =
+                new ServiceTracker<>(context, context.createFilter(diskFilter(name)), null);
         tracker.open();
         try {
             Disk disk = tracker.waitForService(TIMEOUT.toMillis());

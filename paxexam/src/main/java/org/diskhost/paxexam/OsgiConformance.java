@@ -38,7 +38,8 @@ import org.osgi.framework.BundleContext;
  *
  * @Test
  * public void myKindConforms() {
- *     OsgiConformance.assertConforms(context, "{\"kind\": \"mykind\", \"path\": \"${name}.img\", \"size\": \"1 MiB\"}");
+ *     OsgiConformance.assertConforms(context,
+ *             "{\"kind\": \"mykind\", \"path\": \"${name}.img\", \"size\": \"1 MiB\"}");
  * }
  * }</pre>
  */
@@ -151,7 +152,8 @@ public final class OsgiConformance {
 
         Disk open() throws Exception {
             if (unpublished != null) {
-                throw new AssertionError("skipped waiting: an earlier disk of this spec was not published", unpublished);
+                throw new AssertionError("not waited for: an earlier disk of this spec was not published",
+                        unpublished);
             }
             String name = PREFIX + DISKS.incrementAndGet();
             probe.configure(name, specs.apply(name));
@@ -165,7 +167,7 @@ public final class OsgiConformance {
         }
     }
 
-    /** The host's disk as the suite sees it: closing it removes its configuration instead of closing the host's disk. */
+    /** The host's disk as the suite sees it: closing it removes its configuration, never closes the host's disk. */
     private static final class Removed extends ForwardingDiskIo {
         private final HostProbe probe;
         private final String name;
