@@ -7,8 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-import org.diskhost.testkit.ExternalTools;
-
 /**
  * The host as users run it: {@code bin/diskhost} on the distribution this build assembled, with a test's own
  * configuration, data and deploy directories, as a separate process. Its output goes to a file, not a pipe:
@@ -18,12 +16,10 @@ final class Launcher implements AutoCloseable {
     static final Path ROOT = Path.of(System.getProperty("diskhost.bundles")).resolve("../../..").normalize();
     static final Path DIST = ROOT.resolve("host/launcher/target/diskhost");
 
-    private final Path dir;
     private final Path log;
     private final Process process;
 
-    private Launcher(Path dir, Path log, Process process) {
-        this.dir = dir;
+    private Launcher(Path log, Process process) {
         this.log = log;
         this.process = process;
     }
@@ -39,7 +35,7 @@ final class Launcher implements AutoCloseable {
                 "--deploy", dir.resolve("deploy").toString(), "--no-shell")
                 .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().putAll(Map.of("DISKHOST_BUILD", "never"));
-        return new Launcher(dir, log, builder.start());
+        return new Launcher(log, builder.start());
     }
 
     /** Starts the host with a configuration given as JSON text (written to {@code dir/diskhost.json}). */
@@ -76,18 +72,6 @@ final class Launcher implements AutoCloseable {
     /** The host's output so far. */
     String output() throws IOException {
         return Files.readString(log);
-    }
-
-    /** Runs a client until it succeeds (the server may still be coming up), for at most 30 s; returns its output. */
-    String awaitTool(String... command) throws Exception {
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (true) {
-            ExternalTools.Result r = ExternalTools.run(dir, command);
-            if (r.exit() == 0 || System.currentTimeMillis() > deadline) {
-                return r.ok();
-            }
-            Thread.sleep(200);
-        }
     }
 
     /** Stops the host as Ctrl-C or systemd would (SIGTERM) and waits for it to exit. */

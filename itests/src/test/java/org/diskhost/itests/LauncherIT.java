@@ -40,10 +40,6 @@ class LauncherIT {
         host.await(text, times);
     }
 
-    private String awaitTool(String... command) throws Exception {
-        return host.awaitTool(command);
-    }
-
     @Test
     void startsServesUpgradesReconfiguresAndStopsCleanly() throws Exception {
         Path config = dir.resolve("diskhost.json");
@@ -88,7 +84,7 @@ class LauncherIT {
         start(ROOT.resolve("conf/diskhost.json"));
         await("NBD server listening on tcp /127.0.0.1:10809", 1);
         await("disk 'demo' is ready", 1);
-        String info = awaitTool("qemu-img", "info", "nbd://127.0.0.1:10809/demo");
+        String info = ExternalTools.await(dir, "qemu-img", "info", "nbd://127.0.0.1:10809/demo");
         assertTrue(info.contains("virtual size: 64 MiB (67108864 bytes)"), info);
     }
 
@@ -175,7 +171,7 @@ class LauncherIT {
                  "nbd": {"listen": "none", "unixSocket": "nbd.sock"}}
                 """);
         await("disk 'more' is ready", 1);
-        String list = awaitTool("nbdinfo", "--list", "nbd+unix:///?socket=" + socket);
+        String list = ExternalTools.await(dir, "nbdinfo", "--list", "nbd+unix:///?socket=" + socket);
         assertTrue(list.contains("export=\"more\""), list);
         Files.writeString(config, """
                 {"disks": {"data": {"kind": "file", "path": "data.img", "create": "64 MiB"}},

@@ -111,7 +111,7 @@ class NbdThroughLauncherIT {
         host.await("NBD server listening on tcp");
         String base = "nbd://127.0.0.1:" + port + "/";
 
-        String list = host.awaitTool("nbdinfo", "--list", base);
+        String list = ExternalTools.await(dir, "nbdinfo", "--list", base);
         assertTrue(list.contains("export=\"data\"") && list.contains("export=\"view\""), list);
 
         String rw = ExternalTools.ok(dir, "nbdinfo", "--json", base + "data");
@@ -201,7 +201,7 @@ class NbdThroughLauncherIT {
                 s.close();
             }
         }
-        assertEquals(String.valueOf(64 * MiB), host.awaitTool("nbdinfo", "--size", base + "data").strip());
+        assertEquals(String.valueOf(64 * MiB), ExternalTools.await(dir, "nbdinfo", "--size", base + "data").strip());
         assertTrue(host.process().isAlive());
         host.stop();
     }
