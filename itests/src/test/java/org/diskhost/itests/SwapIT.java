@@ -215,8 +215,9 @@ public class SwapIT extends HostTestSupport {
                 + "\"norollback.img\", \"create\": \"1 MiB\"}}");
         Disk disk = awaitDisk("norollback");
         Thread.sleep(500); // the copy is taken shortly after the bundle comes up: let it be, then remove it
-        String storage = context.getProperty("org.osgi.framework.storage");
-        Path root = Path.of(storage == null ? "felix-cache" : storage);
+        String storage = context.getProperty("org.osgi.framework.storage"); // Pax Exam sets it on every framework
+        assertNotNull("the framework's storage area", storage);
+        Path root = Path.of(storage);
         List<Path> copies;
         try (var files = Files.walk(root)) {
             copies = files.filter(f -> f.getParent() != null && f.getParent().getFileName().toString()
