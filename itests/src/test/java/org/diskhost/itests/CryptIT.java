@@ -24,7 +24,7 @@ import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
 
-/** The crypt bundle in a real Felix framework, decorating file disks that the host builds from configuration. */
+/** The crypt bundle in a real OSGi framework, decorating file disks that the host builds from configuration. */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
 public class CryptIT extends HostTestSupport {

@@ -31,7 +31,7 @@ import org.osgi.framework.Bundle;
 import org.osgi.framework.ServiceReference;
 
 /**
- * The decorator bundles (delay, striped, prwrap) in a real Felix framework with the host: chains built across
+ * The decorator bundles (delay, striped, prwrap) in a real OSGi framework with the host: chains built across
  * bundles, delays changed through Configuration Admin on a live disk without a rebuild, and reservations and delay
  * changes surviving the rebuild that updating a backend bundle below them causes.
  */

@@ -9,6 +9,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -18,6 +19,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.diskhost.api.Disk;
 import org.diskhost.api.buffers.RequestBuffers;
 import org.diskhost.api.resolve.DiskResolver;
+import org.junit.Assume;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.ops4j.pax.exam.Configuration;
@@ -28,8 +30,8 @@ import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
 
 /**
- * The host in a real Felix framework: SCR, Configuration Admin, the API, the file backend and the host core, all
- * provisioned from the jars of this build.
+ * The host in a real OSGi framework (Felix or Equinox, as the failsafe execution chooses): SCR, Configuration Admin,
+ * the API, the file backend and the host core, all provisioned from the jars of this build.
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
@@ -45,6 +47,26 @@ public class HostIT extends HostTestSupport {
                 "org.diskhost.backend.file", "org.diskhost.host.core")) {
             assertEquals(bsn + " is active", Bundle.ACTIVE, bundle(bsn).getState());
         }
+    }
+
+    /** The framework is the one this failsafe execution names: the other one is not on its class path. */
+    @Test
+    public void theFrameworkIsTheOneThisRunNames() {
+        String run = System.getProperty("diskhost.it.framework");
+        Assume.assumeNotNull(run); // set by both failsafe executions, not by an IDE
+        String expected = Map.of("felix", "org.apache.felix.framework", "equinox", "org.eclipse.osgi").get(run);
+        assertEquals(expected, context.getBundle(0).getSymbolicName());
+    }
+
+    /** The file backend's native engine (FFM downcalls from a bundle class) works in this framework. */
+    @Test
+    public void aFileDiskGetsTheNativeEngineInsideTheFramework() throws Exception {
+        configure("it-native", "{\"kind\": \"file\", \"path\": \"it-native.img\", \"create\": \"1 MiB\", "
+                + "\"engine\": \"native\"}");
+        Disk disk = awaitDisk("it-native");
+        MemorySegment data = pattern(4096, 5);
+        disk.writeVectored(RequestBuffers.of(data, false), 0, true).get(30, TimeUnit.SECONDS);
+        assertArrayEquals(data.toArray(ValueLayout.JAVA_BYTE), read(disk, 0, 4096));
     }
 
     @Test

@@ -27,9 +27,10 @@ import org.osgi.framework.launch.Framework;
 import org.osgi.framework.launch.FrameworkFactory;
 
 /**
- * A SQLite diff's data survives a restart of the framework, as a restart of the host would do it: a fresh Felix
- * (clean bundle cache) on the same configuration file and data directory. The base file is never written. This is
- * also the SQLite driver bundle, with its native library, at work in OSGi.
+ * A SQLite diff's data survives a restart of the framework, as a restart of the host would do it: a fresh framework
+ * (clean bundle cache; Felix or Equinox, whichever the failsafe execution put on the class path) on the same
+ * configuration file and data directory. The base file is never written. This is also the SQLite driver bundle, with
+ * its native library, at work in OSGi.
  */
 class LayerRestartIT {
     /** The bundles Pax Exam tests get, installed here by hand: the same list, from the same jars. */
@@ -42,7 +43,7 @@ class LayerRestartIT {
 
     private Framework start(Path config, Path data) throws Exception {
         Map<String, String> properties = new HashMap<>();
-        properties.put(Constants.FRAMEWORK_STORAGE, dir.resolve("felix-cache").toString());
+        properties.put(Constants.FRAMEWORK_STORAGE, dir.resolve("framework-cache").toString());
         properties.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
         properties.put("diskhost.config", config.toString());
         properties.put("diskhost.data", data.toString());

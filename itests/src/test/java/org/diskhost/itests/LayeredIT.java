@@ -26,7 +26,7 @@ import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
 
 /**
- * The layered bundle in a real Felix framework with the host and the file backend: a RAM diff over a file configured
+ * The layered bundle in a real OSGi framework with the host and the file backend: a RAM diff over a file configured
  * through Configuration Admin and used as any disk, the file never written; a generic stack with a read cache; a RAM
  * disk resized at runtime through Configuration Admin and the shell, without a rebuild; a SQLite diff whose layer
  * bundle goes away and comes back, its disk waiting meanwhile and keeping its data.

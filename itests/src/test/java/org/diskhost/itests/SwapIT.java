@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -32,6 +33,7 @@ import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleException;
 
 /**
  * Hot swap under load: every bundle of a prwrap → crypt → delay → layered(RAM over file) chain is updated again and
@@ -205,6 +207,48 @@ public class SwapIT extends HostTestSupport {
     }
 
     /**
+     * A plain {@code Bundle.update} to a version that cannot resolve is rolled back too. The frameworks differ here:
+     * Felix throws the restart's resolution error to the caller of {@code update} and tells no one else, so the host
+     * rolls back when no resolver came back within the swap timeout; Equinox returns from {@code update} and fires a
+     * {@code FrameworkEvent.ERROR}, on which the host rolls back at once.
+     */
+    @Test
+    public void aPlainUpdateToAnUnresolvableVersionIsRolledBack() throws Exception {
+        configure("plain", "{\"kind\": \"delay\", \"disk\": {\"kind\": \"file\", \"path\": \"plain.img\", "
+                + "\"create\": \"1 MiB\"}}");
+        Disk disk = awaitDisk("plain");
+        Thread.sleep(500); // the host keeps a copy of each working bundle shortly after it comes up
+        Path unresolvable = brokenCopy("diskhost-backend-delay", "delay-plain-unresolvable", a -> a.putValue(
+                "Import-Package", a.getValue("Import-Package") + ",org.diskhost.does.not.exist"));
+        Instant since = Instant.now();
+        try (InputStream in = Files.newInputStream(unresolvable)) {
+            bundle("org.diskhost.backend.delay").update(in);
+        } catch (BundleException e) { // Felix
+            assertTrue(e.getMessage(), e.getMessage().contains("org.diskhost.does.not.exist"));
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        List<String> events = bundleEventsSince(since);
+        while (events.stream().noneMatch(e -> e.contains("rolled back;")) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            events = bundleEventsSince(since);
+        }
+        assertTrue(events.toString(), events.stream().anyMatch(e -> e.contains("rolled back;")));
+        assertEquals(Bundle.ACTIVE, bundle("org.diskhost.backend.delay").getState());
+        awaitShell("state: READY", "inspect", "plain");
+        disk.readVectored(org.diskhost.api.buffers.RequestBuffers.of(pattern(512, 0), true), 0)
+                .get(10, TimeUnit.SECONDS);
+    }
+
+    /** The backend bundle events the {@code swaps} command lists, from {@code since} on. */
+    private List<String> bundleEventsSince(Instant since) throws Exception {
+        String out = shell("swaps");
+        return out.substring(out.indexOf("backend bundles:")).lines().map(String::trim)
+                .filter(l -> !l.isEmpty() && Character.isDigit(l.charAt(0))
+                        && !Instant.parse(l.substring(0, l.indexOf(' '))).isBefore(since))
+                .toList();
+    }
+
+    /**
      * Without a copy to roll back to, a broken update fails the requests that wait for its kinds with an Io error
      * that says why; the disk comes back when a working version is installed.
      */
@@ -214,8 +258,9 @@ public class SwapIT extends HostTestSupport {
                 + "\"norollback.img\", \"create\": \"1 MiB\"}}");
         Disk disk = awaitDisk("norollback");
         Thread.sleep(500); // the copy is taken shortly after the bundle comes up: let it be, then remove it
-        String storage = context.getProperty("org.osgi.framework.storage");
-        Path root = Path.of(storage == null ? "felix-cache" : storage);
+        String storage = context.getProperty("org.osgi.framework.storage"); // Pax Exam sets it on every framework
+        assertNotNull("the framework's storage area", storage);
+        Path root = Path.of(storage);
         List<Path> copies;
         try (var files = Files.walk(root)) {
             copies = files.filter(f -> f.getParent() != null && f.getParent().getFileName().toString()

@@ -22,7 +22,7 @@ import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
 
 /**
- * The VHD bundle in a real Felix framework with the host: kind {@code vhd1} serves a fixed VHD it creates, kind
+ * The VHD bundle in a real OSGi framework with the host: kind {@code vhd1} serves a fixed VHD it creates, kind
  * {@code vhd} a differencing image over a dynamic one, found through its parent locator, and layer kind {@code vhd}
  * keeps the writes to a {@code layered} disk in a VHD file over a file disk that is never written.
  */
