@@ -36,7 +36,7 @@ final class NbdServer implements Exports, AutoCloseable {
 
     private final NbdOptions options;
     private final Map<String, Disk> disks = new LinkedHashMap<>(); // guarded by this
-    private final Map<Disk, SerialQueue> unaligned = new IdentityHashMap<>(); // guarded by this
+    private final Map<Disk, WriteGate> gates = new IdentityHashMap<>(); // guarded by this
     private volatile Map<String, Export> exports = Map.of();
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final List<ServerSocketChannel> listeners = new ArrayList<>();
@@ -138,20 +138,20 @@ final class NbdServer implements Exports, AutoCloseable {
         Map<String, Export> next = new LinkedHashMap<>();
         List<ExportConfig> configured = options.exports().orElseGet(
                 () -> disks.keySet().stream().map(d -> new ExportConfig(d, d, false)).toList());
-        Map<Disk, SerialQueue> queues = new IdentityHashMap<>();
+        Map<Disk, WriteGate> nextGates = new IdentityHashMap<>();
         for (ExportConfig config : configured) {
             Disk disk = disks.get(config.disk());
             if (disk == null) {
                 continue;
             }
-            // One queue per disk, kept across rebuilds: exports of the same disk share it.
-            SerialQueue queue = queues.computeIfAbsent(disk, d -> unaligned.getOrDefault(d, new SerialQueue()));
+            // One gate per disk, kept across rebuilds: every export and connection of the disk goes through it.
+            WriteGate gate = nextGates.computeIfAbsent(disk, d -> gates.getOrDefault(d, new WriteGate()));
             String description = "disk '" + config.disk() + "' (" + disk.diskType() + ", " + disk.sectorCount()
                     + " x " + disk.sectorSize() + " B)" + (config.readOnly() ? ", read-only" : "");
-            next.put(config.name(), new Export(config.name(), disk, config.readOnly(), description, queue));
+            next.put(config.name(), new Export(config.name(), disk, config.readOnly(), description, gate));
         }
-        unaligned.clear();
-        unaligned.putAll(queues);
+        gates.clear();
+        gates.putAll(nextGates);
         exports = Map.copyOf(next);
         // A connection whose export is gone or now stands for another disk ends; the client reconnects.
         for (Connection c : connections) {

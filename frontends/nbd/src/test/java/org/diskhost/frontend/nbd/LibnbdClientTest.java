@@ -50,13 +50,14 @@ class LibnbdClientTest {
         String beta = ExternalTools.ok(dir, "nbdinfo", "--json", server.uri("b"));
         assertTrue(beta.contains("\"is_read_only\": true"), beta);
         assertTrue(beta.contains("\"export-size\": 262144"), beta);
-        assertTrue(beta.contains("\"block_size_minimum\": 4096"), beta);
+        assertTrue(beta.contains("\"block_size_minimum\": 1"), "any byte is served: " + beta);
+        assertTrue(beta.contains("\"block_size_preferred\": 4096"), beta);
         assertTrue(beta.contains("\"block_size_maximum\": 67108864"), beta);
         assertTrue(beta.contains("\"can_multi_conn\": true"), beta);
         String alpha = ExternalTools.ok(dir, "nbdinfo", "--json", server.uri("a"));
         assertTrue(alpha.contains("\"is_read_only\": false"), alpha);
         assertTrue(alpha.contains("\"can_fast_zero\": true"), alpha);
-        assertTrue(alpha.contains("\"block_size_minimum\": 512"), alpha);
+        assertTrue(alpha.contains("\"block_size_minimum\": 1"), alpha);
         assertTrue(alpha.contains("\"base:allocation\""), alpha);
         ExternalTools.Result missing = ExternalTools.run(dir, "nbdinfo", server.uri("nope"));
         assertTrue(missing.exit() != 0 && missing.err().contains("nope"), missing.err());
