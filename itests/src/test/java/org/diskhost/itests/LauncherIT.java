@@ -17,52 +17,29 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The launcher as users run it: a real process with the assembled distribution. */
 class LauncherIT {
-    private static final Path ROOT = Path.of(System.getProperty("diskhost.bundles")).resolve("../../..").normalize();
-    private static final Path DIST = ROOT.resolve("host/launcher/target/diskhost");
+    private static final Path ROOT = LauncherProcess.ROOT;
+    private static final Path DIST = LauncherProcess.DIST;
 
     @TempDir
     Path dir;
 
+    private LauncherProcess launcher;
     private Process process;
-    private Path log;
 
     @AfterEach
     void stop() {
-        if (process != null) {
-            process.destroyForcibly();
+        if (launcher != null) {
+            launcher.close();
         }
     }
 
-    // Output goes to a file, not a pipe: Process.destroy() closes the pipes, which would lose the shutdown messages.
     private void start(Path config) throws IOException {
-        log = dir.resolve("diskhost.log");
-        String java = ProcessHandle.current().info().command().orElse("java");
-        Path launcher;
-        try (var files = Files.list(DIST.getParent())) {
-            launcher = files.filter(p -> p.getFileName().toString().matches("diskhost-host-launcher-.*\\.jar"))
-                    .findFirst().orElseThrow();
-        }
-        process = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED",
-                "--sun-misc-unsafe-memory-access=allow", "-cp", launcher + ":" + DIST.resolve("lib") + "/*",
-                "org.diskhost.launcher.Main", "--config", config.toString(), "--data", dir.resolve("var").toString(),
-                "--bundles", DIST.resolve("bundle").toString(), "--deploy", dir.resolve("deploy").toString(),
-                "--no-shell").redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        launcher = LauncherProcess.start(dir, config);
+        process = launcher.process();
     }
 
-    /** Waits until the output has {@code times} lines containing {@code text}. */
     private void await(String text, int times) throws InterruptedException, IOException {
-        long deadline = System.currentTimeMillis() + 60_000;
-        while (true) {
-            List<String> output = Files.readAllLines(log);
-            if (output.stream().filter(l -> l.contains(text)).count() >= times) {
-                return;
-            }
-            if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("no \"" + text + "\" (x" + times + ") in the output:\n"
-                        + String.join("\n", output));
-            }
-            Thread.sleep(100);
-        }
+        launcher.await(text, times);
     }
 
     @Test
@@ -212,15 +189,7 @@ class LauncherIT {
         assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the host stopped");
     }
 
-    /** Runs a client until it succeeds (the server may still be coming up), for at most 30 s. */
     private String awaitTool(String... command) throws Exception {
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (true) {
-            ExternalTools.Result r = ExternalTools.run(dir, command);
-            if (r.exit() == 0 || System.currentTimeMillis() > deadline) {
-                return r.ok();
-            }
-            Thread.sleep(200);
-        }
+        return launcher.awaitTool(command);
     }
 }

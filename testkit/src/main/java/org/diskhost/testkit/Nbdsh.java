@@ -11,6 +11,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Runs nbdsh, libnbd's Python shell, as {@code /usr/bin/python3 -m nbd} (the {@code nbdsh} script would pick up
@@ -68,6 +72,38 @@ public final class Nbdsh {
                 "exec(open(" + pythonString(script.toString()) + ").read())").ok();
         assertTrue(out.contains("checks passed"), out);
         return out;
+    }
+
+    /**
+     * Two nbdsh processes at once, each with all its one-byte writes in flight together, write alternate bytes of
+     * {@code [offset, offset + span)}: byte {@code offset + i} gets {@link #alternateByte alternateByte(i)}, the even
+     * ones from one process and the odd ones from the other. Fails the test unless both succeed.
+     */
+    public static void writeAlternateBytesFromTwoProcesses(Path dir, String uri, long offset, int span)
+            throws Exception {
+        require();
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            List<Future<ExternalTools.Result>> runs = List.of(0, 1).stream().map(parity -> pool.submit(() ->
+                    run(dir, uri, """
+                            for i in range(%d, %d, 2):
+                                h.aio_pwrite(bytes([i %% 251 + 1]), %d + i)
+                            while h.aio_in_flight() > 0:
+                                h.poll(-1)
+                            h.flush()
+                            print("done")
+                            """.formatted(parity, span, offset)))).toList();
+            for (Future<ExternalTools.Result> r : runs) {
+                assertTrue(r.get(120, TimeUnit.SECONDS).ok().contains("done"));
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** The byte {@link #writeAlternateBytesFromTwoProcesses} writes {@code i} bytes after its offset. */
+    public static byte alternateByte(int i) {
+        return (byte) (i % 251 + 1);
     }
 
     /** {@code s} as a Python string literal. */
