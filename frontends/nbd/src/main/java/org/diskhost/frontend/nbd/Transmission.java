@@ -201,16 +201,26 @@ final class Transmission {
         boolean fua = r.has(Protocol.CMD_FLAG_FUA);
         long sector = first >>> sectorShift;
         long count = covering >>> sectorShift;
+        WriteGate gate = export.writes();
+        boolean fast = covering == r.length() && gate.tryEnter(); // aligned, and no read-modify-write around
         CompletableFuture<Void> done;
-        if (covering == r.length()) {
-            done = export.writes().write(sector, count,
-                    () -> disk.writeVectored(RequestBuffers.of(whole, false), sector, fua));
+        if (fast) {
+            try {
+                done = disk.writeVectored(RequestBuffers.of(whole, false), sector, fua);
+            } catch (RuntimeException e) {
+                done = CompletableFuture.failedFuture(e); // leave() must still run
+            }
+        } else if (covering == r.length()) {
+            done = gate.write(sector, count, () -> disk.writeVectored(RequestBuffers.of(whole, false), sector, fua));
         } else {
             long end = r.offset() + r.length();
-            done = export.writes().readModifyWrite(sector, count, () -> fillEdges(whole, first, r.offset(), end)
+            done = gate.readModifyWrite(sector, count, () -> fillEdges(whole, first, r.offset(), end)
                     .thenCompose(v -> disk.writeVectored(RequestBuffers.of(whole, false), sector, fua)));
         }
         done.whenComplete((v, t) -> {
+            if (fast) {
+                gate.leave();
+            }
             pool.release(buffer);
             complete(r, t, true);
         });

@@ -59,14 +59,34 @@ final class WriteGate {
      * sectors is in its window; its completion releases them.
      */
     <T> CompletableFuture<T> write(long sector, long count, Supplier<CompletableFuture<T>> step) {
+        if (tryEnter()) {
+            return run(step).whenComplete((v, t) -> leave());
+        }
+        return held(new Hold(sector, sector + count, false), step);
+    }
+
+    /**
+     * The fast path of {@link #write}, for a caller that completes the write itself: true when no read-modify-write
+     * is registered, and then the caller must write and call {@link #leave} exactly once when the write has completed
+     * (successfully or not); false when the caller must use {@link #write} instead.
+     */
+    boolean tryEnter() {
         long s = state.get();
         while ((s & ~FAST_MASK) == 0) {
             if (state.compareAndSet(s, s + 1)) {
-                return run(step).whenComplete((v, t) -> leaveFast());
+                return true;
             }
             s = state.get();
         }
-        return held(new Hold(sector, sector + count, false), step);
+        return false;
+    }
+
+    /** Ends a write begun by a successful {@link #tryEnter}. */
+    void leave() {
+        long s = state.decrementAndGet();
+        if ((s & FAST_MASK) == 0 && s != 0) {
+            wake(); // the last fast-path write is done: a read-modify-write may be waiting for that
+        }
     }
 
     /**
@@ -88,13 +108,6 @@ final class WriteGate {
         }
         start(ready);
         return hold.go.thenCompose(v -> run(step)).whenComplete((v, t) -> release(hold));
-    }
-
-    private void leaveFast() {
-        long s = state.decrementAndGet();
-        if ((s & FAST_MASK) == 0 && s != 0) {
-            wake(); // the last fast-path write is done: a read-modify-write may be waiting for that
-        }
     }
 
     private void release(Hold hold) {

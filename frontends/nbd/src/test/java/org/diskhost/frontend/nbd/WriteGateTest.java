@@ -72,6 +72,21 @@ class WriteGateTest {
     }
 
     @Test
+    void theFastPathOfACallerThatCompletesItselfHoldsOffReadModifyWritesUntilItLeaves() {
+        assertTrue(gate.tryEnter());
+        Step rmw = new Step();
+        gate.readModifyWrite(0, 1, rmw::run);
+        assertFalse(rmw.started);
+        assertFalse(gate.tryEnter(), "a read-modify-write is registered: use write()");
+        gate.leave();
+        assertTrue(rmw.started);
+        rmw.finish.complete(null);
+        assertTrue(gate.tryEnter(), "nothing registered any more");
+        gate.leave();
+        assertEquals(0, gate.holds());
+    }
+
+    @Test
     void readModifyWritesOfOneSectorRunOneAtATimeInArrivalOrderAndOthersAtOnce() {
         List<Step> steps = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
