@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Random;
 
 import org.diskhost.testkit.ExternalTools;
+import org.diskhost.testkit.Nbdsh;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -121,8 +122,8 @@ class NbdThroughLauncherIT {
         }
         assertTrue(rw.contains("\"is_read_only\": false") && rw.contains("\"structured\": true")
                 && rw.contains("\"base:allocation\"") && rw.contains("\"export-size\": " + 64 * MiB), rw);
-        assertTrue(rw.contains("\"block_size_preferred\": 4096") && rw.contains("\"block_size_maximum\": " + 4 * MiB),
-                rw);
+        assertTrue(rw.contains("\"block_size_minimum\": 1,") && rw.contains("\"block_size_preferred\": 4096")
+                && rw.contains("\"block_size_maximum\": " + 4 * MiB), rw);
         String ro = ExternalTools.ok(dir, "nbdinfo", "--json", base + "view");
         assertTrue(ro.contains("\"is_read_only\": true") && ro.contains("\"can_trim\": false")
                 && ro.contains("\"can_zero\": false") && ro.contains("\"can_flush\": true"), ro);
@@ -209,8 +210,7 @@ class NbdThroughLauncherIT {
     // ---- helpers ----
 
     private String nbdsh(String uri, String script) throws Exception {
-        return ExternalTools.nbdsh(dir, "-c", "h.set_strict_mode(0)", "-c", "h.connect_uri(\"" + uri + "\")",
-                "-c", script).ok();
+        return Nbdsh.run(dir, uri, "h.set_strict_mode(0)", script).ok();
     }
 
     private static String uri(String export, String socket) {

@@ -30,6 +30,7 @@ public final class ExternalTools {
         }
     }
 
+    /** Fails (in CI) or skips the test unless {@code tool} (a name on the PATH, or a path) can be run. */
     public static void require(String tool) {
         boolean present = tool.contains("/") ? Files.isExecutable(Path.of(tool))
                 : List.of(System.getenv("PATH").split(":")).stream().anyMatch(d -> Files.isExecutable(Path.of(d, tool)));
@@ -55,24 +56,6 @@ public final class ExternalTools {
             fail(String.join(" ", command) + " did not finish in 120 s; stderr:\n" + Files.readString(err));
         }
         return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
-    }
-
-    /**
-     * Runs libnbd's {@code nbdsh} with {@code args} (such as {@code -u URI -c SCRIPT}) through {@code /usr/bin/python3},
-     * which has the {@code nbd} module (python3-libnbd), whatever {@code python3} the {@code PATH} finds first.
-     */
-    public static Result nbdsh(Path dir, String... args) throws IOException, InterruptedException {
-        require("nbdsh");
-        Result probe = run(dir, "/usr/bin/python3", "-c", "import nbd");
-        if (probe.exit() != 0) {
-            if (System.getenv("CI") != null) {
-                fail("python3-libnbd is not installed for /usr/bin/python3; .ci/run installs it");
-            }
-            assumeTrue(false, "python3-libnbd is not installed");
-        }
-        List<String> command = new ArrayList<>(List.of("/usr/bin/python3", "-m", "nbd"));
-        command.addAll(List.of(args));
-        return run(dir, command.toArray(String[]::new));
     }
 
     public static String ok(Path dir, String... command) throws IOException, InterruptedException {

@@ -11,14 +11,15 @@ import org.diskhost.api.Disk;
  * @param disk the disk behind it
  * @param readOnly whether the export refuses writes (the disk itself may be writable)
  * @param description a human-readable description for {@code NBD_OPT_LIST} and {@code NBD_INFO_DESCRIPTION}
- * @param unaligned the serializer of the disk's read-modify-write cycles, shared by every export of the disk
+ * @param writes the gate that orders the disk's writes around read-modify-write cycles, shared by every export of
+ *        the disk
  */
-record Export(String name, Disk disk, boolean readOnly, String description, SerialQueue unaligned) {
+record Export(String name, Disk disk, boolean readOnly, String description, WriteGate writes) {
     Export {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(disk, "disk");
         Objects.requireNonNull(description, "description");
-        Objects.requireNonNull(unaligned, "unaligned");
+        Objects.requireNonNull(writes, "writes");
     }
 
     /** Whether clients can write: the export allows it and so does the disk. */

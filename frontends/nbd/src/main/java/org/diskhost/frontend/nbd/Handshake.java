@@ -21,9 +21,11 @@ final class Handshake {
     static final int MAX_OPTION_LENGTH = 64 * 1024;
     /** The longest export name or query string (the protocol's limit). */
     static final int MAX_STRING = 4096;
+    /** The advertised minimum block size: any byte offset and length is served. */
+    static final int MINIMUM_BLOCK_SIZE = 1;
 
     /** What the handshake agreed on. */
-    record Session(Export export, boolean structuredReplies, boolean blockSizesAgreed, boolean allocationContext) {
+    record Session(Export export, boolean structuredReplies, boolean allocationContext) {
     }
 
     /** The client broke the protocol so that the connection cannot go on. */
@@ -91,8 +93,7 @@ final class Handshake {
                     ByteBuffer b = ByteBuffer.allocate(10 + (noZeroes ? 0 : 124)).putLong(export.size())
                             .putShort((short) flags);
                     writeFully(b.position(b.capacity()).flip());
-                    return Optional.of(new Session(export, structured, false,
-                            structured && name.equals(allocationExport)));
+                    return Optional.of(new Session(export, structured, structured && name.equals(allocationExport)));
                 }
                 case ABORT -> {
                     in.skip(length);
@@ -153,12 +154,10 @@ final class Handshake {
         }
         boolean wantsName = false;
         boolean wantsDescription = false;
-        boolean wantsBlockSize = false;
         for (int i = 0; i < requests; i++) {
             int info = Short.toUnsignedInt(b.getShort());
             wantsName |= info == Info.NAME.code;
             wantsDescription |= info == Info.DESCRIPTION.code;
-            wantsBlockSize |= info == Info.BLOCK_SIZE.code;
         }
         Optional<Export> found = exports.find(name);
         if (found.isEmpty()) {
@@ -179,15 +178,15 @@ final class Handshake {
             reply(code, OptionReply.INFO, ByteBuffer.allocate(2 + d.length).putShort((short) Info.DESCRIPTION.code)
                     .put(d).array());
         }
-        // Sent whether asked or not: the sizes hold for clients that agree to them (see Transmission).
+        // Sent whether asked or not (the protocol allows it). The minimum is 1 because every request is served at any
+        // byte offset and length (read-modify-write for partial sectors, see Transmission), as nbdkit and qemu-nbd do.
         reply(code, OptionReply.INFO, ByteBuffer.allocate(14).putShort((short) Info.BLOCK_SIZE.code)
-                .putInt(minimumBlockSize(export)).putInt(preferredBlockSize(export)).putInt(maxPayload).array());
+                .putInt(MINIMUM_BLOCK_SIZE).putInt(preferredBlockSize(export)).putInt(maxPayload).array());
         reply(code, OptionReply.ACK, new byte[0]);
         if (option == Option.INFO) {
             return Optional.empty();
         }
-        return Optional.of(new Session(export, structured, wantsBlockSize,
-                structured && name.equals(allocationExport)));
+        return Optional.of(new Session(export, structured, structured && name.equals(allocationExport)));
     }
 
     private void metaContext(Option option, int code, byte[] data) throws IOException {
@@ -248,10 +247,6 @@ final class Handshake {
             flags |= Protocol.SEND_DF;
         }
         return flags;
-    }
-
-    static int minimumBlockSize(Export export) {
-        return export.disk().sectorSize();
     }
 
     static int preferredBlockSize(Export export) {

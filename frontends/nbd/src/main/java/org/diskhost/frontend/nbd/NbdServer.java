@@ -12,12 +12,12 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -36,7 +36,9 @@ final class NbdServer implements Exports, AutoCloseable {
 
     private final NbdOptions options;
     private final Map<String, Disk> disks = new LinkedHashMap<>(); // guarded by this
-    private final Map<Disk, SerialQueue> unaligned = new IdentityHashMap<>(); // guarded by this
+    // Weak, and Disk has identity equality: a disk's gate lives as long as the disk, so requests still in flight on a
+    // closed connection and those of a new connection after the disk was withdrawn and published again share it.
+    private final Map<Disk, WriteGate> gates = new WeakHashMap<>(); // guarded by this
     private volatile Map<String, Export> exports = Map.of();
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final List<ServerSocketChannel> listeners = new ArrayList<>();
@@ -138,20 +140,17 @@ final class NbdServer implements Exports, AutoCloseable {
         Map<String, Export> next = new LinkedHashMap<>();
         List<ExportConfig> configured = options.exports().orElseGet(
                 () -> disks.keySet().stream().map(d -> new ExportConfig(d, d, false)).toList());
-        Map<Disk, SerialQueue> queues = new IdentityHashMap<>();
         for (ExportConfig config : configured) {
             Disk disk = disks.get(config.disk());
             if (disk == null) {
                 continue;
             }
-            // One queue per disk, kept across rebuilds: exports of the same disk share it.
-            SerialQueue queue = queues.computeIfAbsent(disk, d -> unaligned.getOrDefault(d, new SerialQueue()));
+            // One gate per disk: every export and connection of the disk goes through it.
+            WriteGate gate = gates.computeIfAbsent(disk, d -> new WriteGate());
             String description = "disk '" + config.disk() + "' (" + disk.diskType() + ", " + disk.sectorCount()
                     + " x " + disk.sectorSize() + " B)" + (config.readOnly() ? ", read-only" : "");
-            next.put(config.name(), new Export(config.name(), disk, config.readOnly(), description, queue));
+            next.put(config.name(), new Export(config.name(), disk, config.readOnly(), description, gate));
         }
-        unaligned.clear();
-        unaligned.putAll(queues);
         exports = Map.copyOf(next);
         // A connection whose export is gone or now stands for another disk ends; the client reconnects.
         for (Connection c : connections) {

@@ -23,9 +23,14 @@ import org.diskhost.frontend.nbd.Protocol.Command;
  *
  * <p>Requests are checked before the disk sees them, with the errors the protocol names: a range past the end is
  * {@code EINVAL} ({@code ENOSPC} for writes), a write to a read-only export {@code EPERM}, a payload above the maximum
- * {@code EINVAL} (the payload is read and dropped, so the connection goes on). Requests not aligned to the disk's
- * sector size are served by read-modify-write, unless the client agreed to the advertised block sizes, in which case
- * they are {@code EINVAL}. Only a broken framing (bad magic, a closed socket) ends the connection.
+ * {@code EINVAL} (the payload is read and dropped, so the connection goes on). Only a broken framing (bad magic, a
+ * closed socket) ends the connection.
+ *
+ * <p>Any byte offset and length is served (the advertised minimum block size is 1). A read covers the whole sectors
+ * and sends the bytes asked for; a write or write-zeroes that covers part of a sector is a read-modify-write of it;
+ * a trim drops only the whole sectors it covers (the protocol lets a server ignore the rest). Every write of the disk
+ * (from any connection) goes through the export's {@link WriteGate}, so that a read-modify-write loses no
+ * concurrent write to its sectors; aligned writes pay one compare-and-set and one decrement for that.
  */
 final class Transmission {
     /** Requests in flight per connection; the reader stops reading beyond this. */
@@ -137,10 +142,6 @@ final class Transmission {
             succeed(r);
             return;
         }
-        if (!aligned(r) && session.blockSizesAgreed()) {
-            fail(r, NbdError.EINVAL, "the read is not aligned to the minimum block size");
-            return;
-        }
         long first = r.offset() & ~sectorMask;
         long covering = roundUp(r.offset() + r.length()) - first;
         if (!pool.canServe(covering)) {
@@ -174,9 +175,6 @@ final class Transmission {
         } else if (!inRange(r)) {
             error = NbdError.ENOSPC;
             refusal = "the write ends past the end of the export";
-        } else if (!aligned(r) && session.blockSizesAgreed()) {
-            error = NbdError.EINVAL;
-            refusal = "the write is not aligned to the minimum block size";
         } else if (!pool.canServe(roundUp(r.offset() + r.length()) - (r.offset() & ~sectorMask))) {
             error = NbdError.EINVAL;
             refusal = "an unaligned write of " + r.length() + " bytes is too large";
@@ -201,16 +199,28 @@ final class Transmission {
             throw e;
         }
         boolean fua = r.has(Protocol.CMD_FLAG_FUA);
+        long sector = first >>> sectorShift;
+        long count = covering >>> sectorShift;
+        WriteGate gate = export.writes();
+        boolean fast = covering == r.length() && gate.tryEnter(); // aligned, and no read-modify-write around
         CompletableFuture<Void> done;
-        if (covering == r.length()) {
-            done = disk.writeVectored(RequestBuffers.of(whole, false), first >>> sectorShift, fua);
+        if (fast) {
+            try {
+                done = disk.writeVectored(RequestBuffers.of(whole, false), sector, fua);
+            } catch (RuntimeException e) {
+                done = CompletableFuture.failedFuture(e); // leave() must still run
+            }
+        } else if (covering == r.length()) {
+            done = gate.write(sector, count, () -> disk.writeVectored(RequestBuffers.of(whole, false), sector, fua));
         } else {
             long end = r.offset() + r.length();
-            done = export.unaligned().submit(() -> fillEdges(whole, first, r.offset(), end)
-                    .thenCompose(v -> disk.writeVectored(RequestBuffers.of(whole, false), first >>> sectorShift,
-                            fua)));
+            done = gate.readModifyWrite(sector, count, () -> fillEdges(whole, first, r.offset(), end)
+                    .thenCompose(v -> disk.writeVectored(RequestBuffers.of(whole, false), sector, fua)));
         }
         done.whenComplete((v, t) -> {
+            if (fast) {
+                gate.leave();
+            }
             pool.release(buffer);
             complete(r, t, true);
         });
@@ -261,7 +271,8 @@ final class Transmission {
         long firstSector = roundUp(r.offset()) >>> sectorShift;
         long endSector = (r.offset() + r.length()) >>> sectorShift;
         CompletableFuture<Void> done = endSector > firstSector
-                ? disk.unmap(firstSector, endSector - firstSector, false)
+                ? export.writes().write(firstSector, endSector - firstSector,
+                        () -> disk.unmap(firstSector, endSector - firstSector, false))
                 : CompletableFuture.completedFuture(null);
         complete(r, withFua(r, done), true);
     }
@@ -275,10 +286,6 @@ final class Transmission {
             fail(r, NbdError.ENOSPC, "the write-zeroes ends past the end of the export");
             return;
         }
-        if (!aligned(r) && session.blockSizesAgreed()) {
-            fail(r, NbdError.EINVAL, "the write-zeroes is not aligned to the minimum block size");
-            return;
-        }
         // Unmapping is the fast way when unmapped sectors read as zeros and the client allows holes.
         boolean unmap = disk.unmapBehavior() == UnmapBehavior.ZEROES && !r.has(Protocol.CMD_FLAG_NO_HOLE);
         if (r.has(Protocol.CMD_FLAG_FAST_ZERO) && !unmap) {
@@ -289,41 +296,33 @@ final class Transmission {
             succeed(r);
             return;
         }
+        // Three parts on disjoint sectors, run at once: the partial head sector, the whole sectors, the partial tail.
         long end = r.offset() + r.length();
         long firstWhole = roundUp(r.offset());
         long endWhole = end & ~sectorMask;
+        long headEnd = Math.min(end, firstWhole);
+        long tailStart = Math.max(endWhole, headEnd);
         boolean fua = r.has(Protocol.CMD_FLAG_FUA);
-        CompletableFuture<Void> done = CompletableFuture.completedFuture(null);
-        if (endWhole <= firstWhole) {
-            // Inside one sector, or two partial sectors with nothing whole between them.
-            done = zeroPartial(r.offset(), Math.min(end, firstWhole), fua);
-            if (end > firstWhole) {
-                done = done.thenCompose(v -> zeroPartial(firstWhole, end, fua));
-            }
-        } else {
-            if (r.offset() != firstWhole) {
-                done = zeroPartial(r.offset(), firstWhole, fua);
-            }
+        CompletableFuture<Void> whole = CompletableFuture.completedFuture(null);
+        if (endWhole > firstWhole) {
             long sector = firstWhole >>> sectorShift;
             long count = (endWhole - firstWhole) >>> sectorShift;
-            done = done.thenCompose(v -> unmap
+            whole = export.writes().write(sector, count, () -> unmap
                     ? withFua(r, disk.unmap(sector, count, false))
                     : writeZeroSectors(sector, count, fua));
-            if (end != endWhole) {
-                done = done.thenCompose(v -> zeroPartial(endWhole, end, fua));
-            }
         }
-        complete(r, done, true);
+        complete(r, CompletableFuture.allOf(zeroPartial(r.offset(), headEnd, fua), whole,
+                zeroPartial(tailStart, end, fua)), true);
     }
 
-    /** Zeroes {@code [from, to)}, which lies within one sector, by read-modify-write. */
+    /** Zeroes exactly {@code [from, to)}, which lies within one sector, by read-modify-write. */
     private CompletableFuture<Void> zeroPartial(long from, long to, boolean fua) {
         if (to <= from) {
             return CompletableFuture.completedFuture(null);
         }
         long first = from & ~sectorMask;
         MemorySegment sector = Arena.ofAuto().allocate(sectorMask + 1, 4096);
-        return export.unaligned().submit(() -> fillEdges(sector, first, from, to)
+        return export.writes().readModifyWrite(first >>> sectorShift, 1, () -> fillEdges(sector, first, from, to)
                 .thenCompose(v -> disk.writeVectored(RequestBuffers.of(sector, false), first >>> sectorShift, fua)));
     }
 
@@ -416,10 +415,6 @@ final class Transmission {
     private boolean inRange(Request r) {
         long size = export.size();
         return r.offset() >= 0 && r.offset() <= size && r.length() <= size - r.offset();
-    }
-
-    private boolean aligned(Request r) {
-        return ((r.offset() | r.length()) & sectorMask) == 0;
     }
 
     private long roundUp(long bytes) {

@@ -6,22 +6,32 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.diskhost.api.Disk;
+import org.diskhost.testkit.DiskAssertions;
 import org.diskhost.testkit.ExternalTools;
 import org.diskhost.testkit.MemoryDisk;
+import org.diskhost.testkit.Nbdsh;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** libnbd's tools (nbdinfo, nbdcopy) and fio's nbd engine against the server. */
+/**
+ * libnbd's tools (nbdinfo, nbdcopy, nbdsh) and fio's nbd engine against the server. nbdsh asks for block size
+ * information and keeps to it: byte-granular reads and writes work as they do against nbdkit and qemu-nbd.
+ */
+@Timeout(300)
 class LibnbdClientTest {
     private static final int MIB = 1 << 20;
 
@@ -50,13 +60,14 @@ class LibnbdClientTest {
         String beta = ExternalTools.ok(dir, "nbdinfo", "--json", server.uri("b"));
         assertTrue(beta.contains("\"is_read_only\": true"), beta);
         assertTrue(beta.contains("\"export-size\": 262144"), beta);
-        assertTrue(beta.contains("\"block_size_minimum\": 4096"), beta);
+        assertTrue(beta.contains("\"block_size_minimum\": 1"), "any byte is served: " + beta);
+        assertTrue(beta.contains("\"block_size_preferred\": 4096"), beta);
         assertTrue(beta.contains("\"block_size_maximum\": 67108864"), beta);
         assertTrue(beta.contains("\"can_multi_conn\": true"), beta);
         String alpha = ExternalTools.ok(dir, "nbdinfo", "--json", server.uri("a"));
         assertTrue(alpha.contains("\"is_read_only\": false"), alpha);
         assertTrue(alpha.contains("\"can_fast_zero\": true"), alpha);
-        assertTrue(alpha.contains("\"block_size_minimum\": 512"), alpha);
+        assertTrue(alpha.contains("\"block_size_minimum\": 1"), alpha);
         assertTrue(alpha.contains("\"base:allocation\""), alpha);
         ExternalTools.Result missing = ExternalTools.run(dir, "nbdinfo", server.uri("nope"));
         assertTrue(missing.exit() != 0 && missing.err().contains("nope"), missing.err());
@@ -111,5 +122,61 @@ class LibnbdClientTest {
         ExternalTools.ok(dir, "fio", "--name=mixed", "--ioengine=nbd", "--uri=" + server.uri("f"), "--rw=randrw",
                 "--bsrange=4k-256k", "--size=32M", "--iodepth=8", "--verify=crc32c", "--verify_fatal=1",
                 "--output-format=terse");
+    }
+
+    @Test
+    void byteGranularRequestsOnAFileDiskWith512ByteSectors() throws Exception {
+        server.fileDisk("file", "bytes.img", 4L * MIB);
+        String out = Nbdsh.byteGranularChecks(dir, server.uri("f"), 1);
+        assertTrue(out.contains("checks passed"), out);
+        String info = ExternalTools.ok(dir, "nbdinfo", "--json", server.uri("f"));
+        assertTrue(info.contains("\"block_size_minimum\": 1,"), info);
+        assertTrue(info.contains("\"block_size_preferred\": 4096,"), info);
+    }
+
+    @Test
+    void byteGranularRequestsOnADiskWith4KiBSectorsCompletingOutOfOrder() throws Exception {
+        server.disk("alpha", Disk.of(MemoryDisk.builder(4096, 512).completeAsync().build())); // 2 MiB
+        Nbdsh.byteGranularChecks(dir, server.uri("a"), 1);
+    }
+
+    /** Two nbdsh processes, each with many one-byte writes in flight, write alternate bytes of the same sectors. */
+    @Test
+    void twoNbdshProcessesWritingAlternateBytesOfTheSameSectorsLoseNone() throws Exception {
+        MemoryDisk memory = MemoryDisk.builder(512, 2048).completeAsync().build();
+        server.disk("alpha", Disk.of(memory));
+        int span = 8192;
+        Nbdsh.writeAlternateBytesFromTwoProcesses(dir, server.uri("a"), 1000, span);
+        MemorySegment content = memory.content();
+        for (int i = 0; i < span; i++) {
+            assertEquals(Nbdsh.alternateByte(i), content.get(ValueLayout.JAVA_BYTE, 1000 + i), "byte " + (1000 + i));
+        }
+        assertTrue(DiskAssertions.isZero(content.asSlice(0, 1000)), "nothing before");
+        assertTrue(DiskAssertions.isZero(content.asSlice(1000 + span, 1000)), "nothing after");
+    }
+
+    /** The same checks pass against nbdkit's file plugin serving the same kind of file: the behaviour users know. */
+    @Test
+    void theSameChecksPassAgainstNbdkit() throws Exception {
+        ExternalTools.require("nbdkit");
+        Path image = dir.resolve("nbdkit.img");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(image.toFile(), "rw")) {
+            f.setLength(4L * MIB);
+        }
+        Path socket = dir.resolve("nbdkit.sock");
+        Process nbdkit = new ProcessBuilder("nbdkit", "-f", "-U", socket.toString(), "file", image.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("nbdkit.log").toFile()).start();
+        try {
+            long deadline = System.currentTimeMillis() + 10_000;
+            while (!Files.exists(socket)) {
+                assertTrue(nbdkit.isAlive() && System.currentTimeMillis() < deadline,
+                        "nbdkit did not start: " + Files.readString(dir.resolve("nbdkit.log")));
+                Thread.sleep(50);
+            }
+            Nbdsh.byteGranularChecks(dir, "nbd+unix:///?socket=" + socket, null);
+        } finally {
+            nbdkit.destroy();
+            nbdkit.waitFor(10, TimeUnit.SECONDS);
+        }
     }
 }

@@ -60,6 +60,13 @@ class ProtocolTest {
         return RawClient.connect(server.socket).greet().go(export, structured, blockSizes);
     }
 
+    /** A 1 MiB disk whose requests each run after a random delay of up to {@code maxMillis} on {@code timer}. */
+    private static MemoryDisk jittered(ScheduledExecutorService timer, long seed, int maxMillis) {
+        Random jitter = new Random(seed);
+        Executor late = task -> timer.schedule(task, jitter.nextInt(maxMillis), TimeUnit.MILLISECONDS);
+        return MemoryDisk.builder(512, 2048).completeOn(late).build();
+    }
+
     private static byte[] random(int n, long seed) {
         byte[] b = new byte[n];
         new Random(seed).nextBytes(b);
@@ -170,32 +177,94 @@ class ProtocolTest {
     }
 
     @Test
-    void unalignedRequestsAreReadModifyWriteUnlessBlockSizesWereAgreed() throws Exception {
-        byte[] base = random(8192, 5);
-        memory.content().copyFrom(MemorySegment.ofArray(base));
-        try (RawClient c = client("mem", false, false)) {
-            byte[] patch = random(1000, 6);
-            c.request(0, WRITE, 1, 100, patch.length, patch);
-            assertEquals(0, c.simpleReply(0).error());
-            byte[] small = random(10, 7);
-            c.request(0, WRITE, 2, 2000, small.length, small); // inside one sector
-            assertEquals(0, c.simpleReply(0).error());
-            c.request(0, Command.WRITE_ZEROES.code, 3, 3000, 3000); // partial, whole, partial sectors
-            assertEquals(0, c.simpleReply(0).error());
-            System.arraycopy(patch, 0, base, 100, patch.length);
-            System.arraycopy(small, 0, base, 2000, small.length);
-            java.util.Arrays.fill(base, 3000, 6000, (byte) 0);
-            assertArrayEquals(base, toArray(read(disk, 0, 16)));
-            c.request(0, READ, 4, 1234, 777);
-            assertArrayEquals(java.util.Arrays.copyOfRange(base, 1234, 1234 + 777), c.simpleReply(777).payload());
+    void unalignedRequestsAreServedForEveryClientWhetherOrNotItAgreedToBlockSizes() throws Exception {
+        for (boolean blockSizes : new boolean[] {false, true}) {
+            byte[] base = random(16384, blockSizes ? 15 : 5);
+            memory.content().copyFrom(MemorySegment.ofArray(base));
+            try (RawClient c = client("mem", false, blockSizes)) {
+                byte[] patch = random(1000, 6);
+                c.request(0, WRITE, 1, 100, patch.length, patch); // partial, whole, partial sectors
+                assertEquals(0, c.simpleReply(0).error());
+                byte[] small = random(10, 7);
+                c.request(Protocol.CMD_FLAG_FUA, WRITE, 2, 2000, small.length, small); // inside one sector, FUA
+                assertEquals(0, c.simpleReply(0).error());
+                c.request(0, WRITE, 3, 2049, 1, new byte[] {(byte) 0xA5}); // one byte at an odd offset
+                assertEquals(0, c.simpleReply(0).error());
+                c.request(0, Command.WRITE_ZEROES.code, 4, 3000, 3000); // partial, whole, partial sectors
+                assertEquals(0, c.simpleReply(0).error());
+                c.request(Protocol.CMD_FLAG_NO_HOLE, Command.WRITE_ZEROES.code, 5, 7001, 3); // inside one sector
+                assertEquals(0, c.simpleReply(0).error());
+                c.request(0, Command.WRITE_ZEROES.code, 6, 7500, 24); // across a sector boundary, nothing whole
+                assertEquals(0, c.simpleReply(0).error());
+                c.request(0, Command.TRIM.code, 7, 9000, 2000); // only sectors 18 to 20 (9216 to 10752) are whole
+                assertEquals(0, c.simpleReply(0).error());
+                System.arraycopy(patch, 0, base, 100, patch.length);
+                System.arraycopy(small, 0, base, 2000, small.length);
+                base[2049] = (byte) 0xA5;
+                java.util.Arrays.fill(base, 3000, 6000, (byte) 0);
+                java.util.Arrays.fill(base, 7001, 7004, (byte) 0);
+                java.util.Arrays.fill(base, 7500, 7524, (byte) 0);
+                // The trim's partial sectors are left as they were; its whole sectors read as zeros on this disk.
+                java.util.Arrays.fill(base, 9216, 10752, (byte) 0);
+                assertArrayEquals(base, toArray(read(disk, 0, 32)), "blockSizes=" + blockSizes);
+                c.request(0, READ, 8, 1234, 777);
+                assertArrayEquals(java.util.Arrays.copyOfRange(base, 1234, 1234 + 777), c.simpleReply(777).payload());
+                c.request(0, READ, 9, 2049, 1);
+                assertArrayEquals(new byte[] {(byte) 0xA5}, c.simpleReply(1).payload());
+                c.request(0, READ, 10, 1, 16 * MIB - 1); // h.pread(1, size - 1)
+                byte[] all = c.simpleReply(16 * MIB - 1).payload();
+                assertArrayEquals(java.util.Arrays.copyOfRange(base, 1, base.length),
+                        java.util.Arrays.copyOf(all, base.length - 1));
+                c.request(0, Command.CACHE.code, 11, 3, 5000);
+                assertEquals(0, c.simpleReply(0).error(), "cache at an unaligned offset");
+                c.request(0, WRITE, 12, 16 * MIB - 1, 1, new byte[] {7}); // the last byte
+                assertEquals(0, c.simpleReply(0).error());
+                c.request(0, READ, 13, 16 * MIB - 3, 3);
+                assertArrayEquals(new byte[] {0, 0, 7}, c.simpleReply(3).payload());
+                c.request(0, WRITE, 14, 16 * MIB - 1, 2, new byte[2]);
+                assertEquals(NbdError.ENOSPC.code, c.simpleReply(0).error(), "one byte past the end");
+            }
         }
-        try (RawClient c = client("mem", false, true)) {
-            c.request(0, READ, 1, 100, 512);
-            assertEquals(NbdError.EINVAL.code, c.simpleReply(0).error());
-            c.request(0, WRITE, 2, 0, 100, new byte[100]);
-            assertEquals(NbdError.EINVAL.code, c.simpleReply(0).error());
-            c.request(0, READ, 3, 0, 512);
-            assertEquals(0, c.simpleReply(512).error());
+    }
+
+    @Test
+    void alignedWritesRacingAReadModifyWriteOfTheirSectorAreNotLost() throws Exception {
+        ScheduledExecutorService timer = Executors.newScheduledThreadPool(4);
+        try {
+            // Every read and write of the disk runs after a random delay, so without ordering an aligned write
+            // would often land between the read and the write of a read-modify-write and be undone by it.
+            MemoryDisk slow = jittered(timer, 12, 5);
+            server.disk("mem", Disk.of(slow));
+            int sectors = 200;
+            try (RawClient a = client("mem", false, true); RawClient b = client("mem", false, true)) {
+                for (int i = 0; i < sectors; i++) {
+                    byte[] whole = new byte[512];
+                    java.util.Arrays.fill(whole, (byte) (i % 100 + 1));
+                    if (i % 2 == 0) { // vary which one the server sees first
+                        a.request(0, WRITE, i, i * 512L + 7, 1, new byte[] {(byte) 0xEE});
+                        b.request(0, WRITE, i, i * 512L, 512, whole);
+                    } else {
+                        b.request(0, WRITE, i, i * 512L, 512, whole);
+                        a.request(0, WRITE, i, i * 512L + 7, 3, new byte[] {(byte) 0xEE, (byte) 0xEE, (byte) 0xEE});
+                    }
+                }
+                for (int i = 0; i < sectors; i++) {
+                    assertEquals(0, a.simpleReply(0).error());
+                    assertEquals(0, b.simpleReply(0).error());
+                }
+            }
+            for (int i = 0; i < sectors; i++) {
+                MemorySegment sector = slow.content().asSlice(i * 512L, 512);
+                int width = i % 2 == 0 ? 1 : 3;
+                boolean patched = sector.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 7) == (byte) 0xEE;
+                for (int j = 0; j < 512; j++) {
+                    byte expected = patched && j >= 7 && j < 7 + width ? (byte) 0xEE : (byte) (i % 100 + 1);
+                    assertEquals(expected, sector.get(java.lang.foreign.ValueLayout.JAVA_BYTE, j),
+                            "sector " + i + " byte " + j + ": the outcome of neither order");
+                }
+            }
+        } finally {
+            timer.shutdownNow();
         }
     }
 
@@ -227,9 +296,7 @@ class ProtocolTest {
     void repliesComeOutOfOrderWhenTheDiskCompletesOutOfOrder() throws Exception {
         ScheduledExecutorService timer = Executors.newScheduledThreadPool(4);
         try {
-            Random jitter = new Random(8);
-            Executor late = task -> timer.schedule(task, jitter.nextInt(20), TimeUnit.MILLISECONDS);
-            server.disk("mem", Disk.of(MemoryDisk.builder(512, 2048).completeOn(late).build()));
+            server.disk("mem", Disk.of(jittered(timer, 8, 20)));
             try (RawClient c = client("mem", true, false)) {
                 for (int i = 0; i < 100; i++) {
                     c.request(0, READ, i, i * 512L, 512);
@@ -275,6 +342,14 @@ class ProtocolTest {
             assertEquals(4096, one.getInt(), "REQ_ONE: one descriptor, no longer than asked");
             assertEquals(0, one.getInt());
             assertEquals(0, one.remaining());
+            c.request(0, Command.BLOCK_STATUS.code, 3, MIB - 3, 10); // odd offset and length across the boundary
+            ByteBuffer odd = ByteBuffer.wrap(c.chunk().payload());
+            assertEquals(Protocol.BASE_ALLOCATION_ID, odd.getInt());
+            assertEquals(3, odd.getInt(), "the hole up to 1 MiB, from the odd offset asked");
+            assertEquals(Protocol.STATE_HOLE | Protocol.STATE_ZERO, odd.getInt());
+            assertEquals(7, odd.getInt(), "data, no further than asked");
+            assertEquals(0, odd.getInt());
+            assertEquals(0, odd.remaining());
         }
     }
 
