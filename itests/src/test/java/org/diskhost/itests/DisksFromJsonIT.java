@@ -78,6 +78,6 @@ public class DisksFromJsonIT extends HostTestSupport {
         assertTrue(list, list.contains("export=\"plain\"") && list.contains("export=\"small\""));
         String small = ExternalTools.ok(dir, "nbdinfo", "nbd+unix:///small?socket=" + dir.resolve("nbd.sock"));
         assertTrue(small, small.contains("export-size: 1048576"));
-        assertTrue(small, small.contains("block_size_minimum: 4096"));
+        assertTrue(small, small.contains("block_size_minimum: 1") && small.contains("(file, 256 x 4096 B)"));
     }
 }
