@@ -20,7 +20,8 @@ import org.diskhost.api.resolve.Settings;
 /**
  * Kind {@code faults}: the disk below, with the requests its {@link FaultRule} picks failed before they reach it.
  * The rule is read per request, so a runtime change ({@link #change}) applies to the next request. A failed request
- * never reaches the disk below; every other request, and all metadata, reservations and resize waits, pass
+ * never reaches the disk below; a request that lies (partly) past the end of the disk is never failed here, so the
+ * disk below refuses it as it always does; every other request, and all metadata, reservations and resize waits, pass
  * through unchanged. Eject is not supported.
  */
 final class FaultsDisk extends ForwardingDiskIo {
@@ -156,7 +157,9 @@ final class FaultsDisk extends ForwardingDiskIo {
     private CompletableFuture<Void> unlessFault(Operation op, long sector, long count,
             Supplier<CompletableFuture<Void>> request) {
         FaultRule r = rule;
-        if (!r.fires(op, sector, count)) {
+        // A range past the end is the disk below's to refuse (IllegalBlock): a fault must not hide that.
+        if (Long.compareUnsigned(sector, sectorCount()) >= 0 || Long.compareUnsigned(count, sectorCount() - sector) > 0
+                || !r.fires(op, sector, count)) {
             return request.get();
         }
         injected.incrementAndGet(op.ordinal());

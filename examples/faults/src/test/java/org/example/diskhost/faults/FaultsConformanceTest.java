@@ -1,6 +1,5 @@
 package org.example.diskhost.faults;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -15,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The testkit's conformance suite through faults disks whose faults never fire: rate 0, a trigger file that does not
- * exist, a range the suite never touches for operations it does not use. Resolved from specs, as users get them.
+ * exist,. Resolved from specs, as users get them.
  */
 class FaultsConformanceTest {
     @TempDir
@@ -57,17 +56,6 @@ class FaultsConformanceTest {
         protected Disk openDisk() {
             return chainDisk(resolve(Map.of("kind", "faults", "rate", 0.0, "ops", "read,write,flush,unmap",
                     "disk", Map.of("kind", "file", "path", "f.img", "create", "1 MiB")), false));
-        }
-    }
-
-    /** Unmap faults on sectors past the suite's unmaps: its reads, writes and flushes are untouched. */
-    @Nested
-    class FileUnmapFaultsElsewhere extends DiskConformance {
-        @Override
-        protected Disk openDisk() throws Exception {
-            Files.write(dir.resolve("u.img"), new byte[4096 * 512]);
-            return chainDisk(resolve(Map.of("kind", "faults", "ops", java.util.List.of("unmap"), "from", 4000,
-                    "disk", Map.of("kind", "file", "path", "u.img")), false));
         }
     }
 }

@@ -149,6 +149,14 @@ class FaultsDiskTest {
     }
 
     @Test
+    void aRequestPastTheEndIsRefusedByTheDiskBelowNotFaulted() {
+        Disk disk = open("from", 250);
+        assertInstanceOf(DiskError.IllegalBlock.class, fails(read(disk, 255, 2)));
+        assertInstanceOf(DiskError.IllegalBlock.class, fails(disk.unmap(250, 7, false)));
+        assertInstanceOf(DiskError.Io.class, fails(read(disk, 255, 1)));
+    }
+
+    @Test
     void rateZeroNeverFailsAndRateOneAlwaysDoes() {
         Disk never = open("rate", 0);
         Disk always = open("rate", 1);

@@ -42,6 +42,14 @@ class FaultsLauncherIT {
                 "'" + command + "' on " + export + " should succeed:\n" + out);
     }
 
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (java.io.IOException e) {
+            return e.toString();
+        }
+    }
+
     private static final String CONFIG = """
             {"disks": {
                "flaky": {"kind": "faults", "ops": ["read", "write"], "from": 2048, "count": 2048, "file": "faults-on",
@@ -112,7 +120,7 @@ class FaultsLauncherIT {
         ExternalTools.require("qemu-io");
         try (Launcher host = Launcher.start(dir, """
                 {"disks": {"swap": {"kind": "faults", "ops": "read,write", "error": "medium", "from": 0, "count": 2048,
-                                    "file": "faults-on", "disk": {"kind": "file", "path": "swap.img", "create": "16 MiB"}}},
+                                    "file": "faults-on", "disk": {"kind": "file", "path": "swap.img", "create": "32 MiB"}}},
                  "nbd": {"listen": "none", "unixSocket": "nbd.sock"}}
                 """)) {
             host.await("NBD server listening on unix", 1);
@@ -129,8 +137,8 @@ class FaultsLauncherIT {
             // Verified writes past the faulted first MiB, during an upgrade by a second drop of the bundle.
             Path fioOut = dir.resolve("fio.txt");
             Process fio = new ProcessBuilder("fio", "--name=faults-swap", "--ioengine=nbd",
-                    "--uri=nbd+unix:///swap?socket=" + host.data().resolve("nbd.sock"), "--offset=4M", "--size=8M",
-                    "--rw=randwrite", "--bs=4k", "--iodepth=8", "--rate_iops=1000", "--verify=crc32c",
+                    "--uri=nbd+unix:///swap?socket=" + host.data().resolve("nbd.sock"), "--offset=4M", "--size=16M",
+                    "--rw=randwrite", "--bs=4k", "--iodepth=8", "--rate_iops=800", "--verify=crc32c",
                     "--verify_fatal=1").directory(dir.toFile()).redirectErrorStream(true)
                     .redirectOutput(fioOut.toFile()).start();
             Thread.sleep(1000);
@@ -138,7 +146,8 @@ class FaultsLauncherIT {
                     StandardCopyOption.REPLACE_EXISTING);
             host.await("upgraded org.example.diskhost.faults", 1);
             host.await("disk 'swap' is ready", 2);
-            assertTrue(fio.isAlive(), "fio was still writing after the upgrade (else make its job longer)");
+            assertTrue(fio.isAlive(), () -> "fio was still writing after the upgrade (else make its job longer):\n"
+                    + read(fioOut));
             assertTrue(fio.waitFor(120, TimeUnit.SECONDS), "fio finished");
             String out = Files.readString(fioOut);
             assertEquals(0, fio.exitValue(), out);
