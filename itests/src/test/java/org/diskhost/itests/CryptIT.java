@@ -34,7 +34,7 @@ public class CryptIT extends HostTestSupport {
 
     @Configuration
     public Option[] config() throws Exception {
-        return hostOptions("crypt", "diskhost-backend-file", "diskhost-backend-striped", "diskhost-backend-crypt");
+        return hostOptions("crypt", "file", "striped", "crypt");
     }
 
     private static String cryptOverFile(String key, String file) {

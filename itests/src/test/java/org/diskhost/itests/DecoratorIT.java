@@ -42,8 +42,7 @@ public class DecoratorIT extends HostTestSupport {
 
     @Configuration
     public Option[] config() throws Exception {
-        return hostOptions("decor", "diskhost-backend-file", "diskhost-backend-delay", "diskhost-backend-striped",
-                "diskhost-backend-prwrap");
+        return hostOptions("decor", "file", "delay", "striped", "prwrap");
     }
 
     private long serviceId(String name) throws Exception {

@@ -36,7 +36,7 @@ import org.osgi.framework.Bundle;
 public class HostIT extends HostTestSupport {
     @Configuration
     public Option[] config() throws Exception {
-        return hostOptions("host", "diskhost-backend-file");
+        return hostOptions("host", "file");
     }
 
     @Test

@@ -1,21 +1,18 @@
 package org.diskhost.itests;
 
-import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
 import static org.ops4j.pax.exam.CoreOptions.junitBundles;
+import static org.ops4j.pax.exam.CoreOptions.options;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 import static org.ops4j.pax.exam.CoreOptions.workingDirectory;
 
-import java.io.File;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Hashtable;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -24,25 +21,22 @@ import javax.inject.Inject;
 
 import org.diskhost.api.Disk;
 import org.diskhost.api.buffers.RequestBuffers;
-import org.ops4j.pax.exam.CoreOptions;
+import org.diskhost.paxexam.DiskhostOptions;
+import org.diskhost.paxexam.HostProbe;
 import org.ops4j.pax.exam.Option;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
-import org.osgi.framework.ServiceReference;
 import org.osgi.framework.wiring.FrameworkWiring;
 import org.osgi.service.cm.ConfigurationAdmin;
-import org.osgi.util.tracker.ServiceTracker;
 
 /**
- * What the Pax Exam tests of the host share: the framework they run (SCR, Configuration Admin, the API, the host
- * core and the backends a test names, all from the jars of this build), and helpers to configure disks, wait for
- * them, run the host's shell commands and do I/O. A test class extends this, runs with {@code PaxExam} and returns
+ * What the Pax Exam tests of the host share: the framework they run ({@link DiskhostOptions}: the host and the
+ * backends a test names, all from the jars of this build), and helpers ({@link HostProbe}'s) to configure disks,
+ * wait for them, run the host's shell commands and do I/O. A test class extends this, runs with {@code PaxExam} and returns
  * {@link #hostOptions} from its {@code @Configuration} method. This class is in the probe bundle with the tests.
  */
 public abstract class HostTestSupport {
     /** The factory PID of disk configurations. */
-    private static final String DISK_PID = "org.diskhost.disk";
-
     private static final long TIMEOUT_SECONDS = 30;
 
     @Inject
@@ -53,31 +47,24 @@ public abstract class HostTestSupport {
 
     /**
      * The framework for one test class: its working directory {@code target/paxexam-NAME}, a fresh data directory,
-     * the OSGi runtime, {@code diskhost-api}, the given backend jars (names in {@code target/bundles} without
-     * {@code .jar}, installed in this order) and {@code diskhost-host-core}.
+     * {@link DiskhostOptions#host()} and the given {@linkplain DiskhostOptions#backends backends} (such as
+     * {@code "file"}), all from the jars of this build ({@value DiskhostOptions#BUNDLES_PROPERTY}).
      */
     protected static Option[] hostOptions(String name, String... backends) throws Exception {
-        String bundles = System.getProperty("diskhost.bundles");
-        Path data = Files.createTempDirectory("diskhost-" + name + "-it");
-        List<Option> options = new ArrayList<>(List.of(
+        return options(
                 workingDirectory("target/paxexam-" + name),
-                systemProperty("diskhost.bundles").value(bundles),
-                frameworkProperty("diskhost.data").value(data.toString()),
-                frameworkProperty("diskhost.waitTimeout").value("20s")));
-        for (String jar : List.of("org.osgi.util.function", "org.osgi.util.promise", "org.osgi.service.component",
-                "org.apache.felix.scr", "org.apache.felix.configadmin", "diskhost-api")) {
-            options.add(jar(bundles, jar));
-        }
-        for (String jar : backends) {
-            options.add(jar(bundles, jar));
-        }
-        options.add(jar(bundles, "diskhost-host-core"));
-        options.add(junitBundles());
-        return options.toArray(Option[]::new);
+                systemProperty(DiskhostOptions.BUNDLES_PROPERTY)
+                        .value(System.getProperty(DiskhostOptions.BUNDLES_PROPERTY)),
+                DiskhostOptions.dataDirectory(Files.createTempDirectory("diskhost-" + name + "-it")),
+                frameworkProperty("diskhost.waitTimeout").value("20s"),
+                DiskhostOptions.host(),
+                DiskhostOptions.backends(backends),
+                junitBundles());
     }
 
-    private static Option jar(String directory, String name) {
-        return CoreOptions.bundle(new File(directory, name + ".jar").toURI().toString());
+    /** The host as the probe sees it: configure disks, await them, run shell commands. */
+    protected HostProbe host() {
+        return new HostProbe(context);
     }
 
     protected Bundle bundle(String symbolicName) {
@@ -105,60 +92,27 @@ public abstract class HostTestSupport {
 
     /** The host's data directory: relative paths in specs resolve against it. */
     protected Path dataDirectory() {
-        return Path.of(context.getProperty("diskhost.data"));
+        return host().dataDirectory();
     }
 
     /** Creates or updates the disk {@code name} with a spec given as JSON, as the host's config file would. */
     protected void configure(String name, String specJson) throws Exception {
-        org.osgi.service.cm.Configuration c = configurationAdmin.getFactoryConfiguration(DISK_PID, name, "?");
-        Hashtable<String, Object> properties = new Hashtable<>();
-        properties.put("diskhost.name", name);
-        properties.put("diskhost.spec", specJson);
-        c.update(properties);
+        host().configure(name, specJson);
     }
 
     /** The published disk {@code name}, waiting up to 30 s for it. */
     protected Disk awaitDisk(String name) throws Exception {
-        ServiceTracker<Disk, Disk> tracker = new ServiceTracker<>(context,
-                context.createFilter("(&(objectClass=" + Disk.class.getName() + ")(diskhost.name=" + name + "))"),
-                null);
-        tracker.open();
-        try {
-            Disk disk = tracker.waitForService(TimeUnit.SECONDS.toMillis(TIMEOUT_SECONDS));
-            assertNotNull("disk '" + name + "' was not published within " + TIMEOUT_SECONDS + " s; host says:\n"
-                    + shell("disks"), disk);
-            return disk;
-        } finally {
-            tracker.close();
-        }
+        return host().awaitDisk(name);
     }
 
     /** Runs a diskhost shell command through its command service, as Gogo would. */
     protected String shell(String function, Object... args) throws Exception {
-        ServiceReference<?>[] refs = context.getServiceReferences((String) null,
-                "(&(osgi.command.scope=diskhost)(osgi.command.function=" + function + "))");
-        assertNotNull("a diskhost shell command " + function + " is registered", refs);
-        Object commands = context.getService(refs[0]);
-        for (var method : commands.getClass().getMethods()) {
-            if (method.getName().equals(function) && method.getParameterCount() == args.length) {
-                return (String) method.invoke(commands, args);
-            }
-        }
-        throw new AssertionError("no command " + function + "/" + args.length);
+        return host().shell(function, args);
     }
 
     /** Runs a shell command until its output contains {@code expected} (up to 30 s); returns that output. */
     protected String awaitShell(String expected, String function, Object... args) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
-        String out;
-        do {
-            out = shell(function, args);
-            if (out.contains(expected)) {
-                return out;
-            }
-            Thread.sleep(50);
-        } while (System.nanoTime() < deadline);
-        throw new AssertionError("expected \"" + expected + "\" in:\n" + out);
+        return host().awaitShell(expected, function, args);
     }
 
     /** Page-aligned test data; unlike a plain counter it does not repeat every 256 bytes, so misplaced data shows. */

@@ -110,7 +110,7 @@ class LauncherIT {
         start(ROOT.resolve("conf/diskhost.json"));
         await("NBD server listening on tcp /127.0.0.1:10809", 1);
         await("disk 'demo' is ready", 1);
-        String info = awaitTool("qemu-img", "info", "nbd://127.0.0.1:10809/demo");
+        String info = ExternalTools.await(dir, "qemu-img", "info", "nbd://127.0.0.1:10809/demo");
         assertTrue(info.contains("virtual size: 64 MiB (67108864 bytes)"), info);
     }
 
@@ -197,7 +197,7 @@ class LauncherIT {
                  "nbd": {"listen": "none", "unixSocket": "nbd.sock"}}
                 """);
         await("disk 'more' is ready", 1);
-        String list = awaitTool("nbdinfo", "--list", "nbd+unix:///?socket=" + socket);
+        String list = ExternalTools.await(dir, "nbdinfo", "--list", "nbd+unix:///?socket=" + socket);
         assertTrue(list.contains("export=\"more\""), list);
         Files.writeString(config, """
                 {"disks": {"data": {"kind": "file", "path": "data.img", "create": "64 MiB"}},
@@ -210,17 +210,5 @@ class LauncherIT {
         }
         process.destroy();
         assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the host stopped");
-    }
-
-    /** Runs a client until it succeeds (the server may still be coming up), for at most 30 s. */
-    private String awaitTool(String... command) throws Exception {
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (true) {
-            ExternalTools.Result r = ExternalTools.run(dir, command);
-            if (r.exit() == 0 || System.currentTimeMillis() > deadline) {
-                return r.ok();
-            }
-            Thread.sleep(200);
-        }
     }
 }

@@ -7,14 +7,19 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
 
+import org.diskhost.paxexam.DiskhostOptions;
+import org.diskhost.paxexam.HostProbe;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.ops4j.pax.exam.OptionUtils;
+import org.ops4j.pax.exam.options.ProvisionOption;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
@@ -27,11 +32,10 @@ import org.osgi.framework.launch.FrameworkFactory;
  * also the SQLite driver bundle, with its native library, at work in OSGi.
  */
 class LayerRestartIT {
-    private static final Path BUNDLES = Path.of(System.getProperty("diskhost.bundles"));
-    private static final List<String> JARS = List.of("org.osgi.util.function", "org.osgi.util.promise",
-            "org.osgi.service.component", "org.apache.felix.scr", "org.apache.felix.configadmin", "diskhost-api",
-            "diskhost-backend-file", "diskhost-backend-layered", "sqlite-jdbc", "diskhost-backend-layer-sqlite",
-            "diskhost-host-core");
+    /** The bundles Pax Exam tests get, installed here by hand: the same list, from the same jars. */
+    private static final List<String> BUNDLES = Arrays.stream(OptionUtils.filter(ProvisionOption.class,
+            DiskhostOptions.host(), DiskhostOptions.backends("file", "layered", "layer-sqlite")))
+            .map(option -> ((ProvisionOption<?>) option).getURL()).toList();
 
     @TempDir
     Path dir;
@@ -46,9 +50,8 @@ class LayerRestartIT {
                 .newFramework(properties);
         framework.init();
         List<Bundle> installed = new ArrayList<>();
-        for (String jar : JARS) {
-            installed.add(framework.getBundleContext().installBundle(BUNDLES.resolve(jar + ".jar").toUri()
-                    .toString()));
+        for (String location : BUNDLES) {
+            installed.add(framework.getBundleContext().installBundle(location));
         }
         framework.start();
         for (Bundle bundle : installed) {
@@ -63,11 +66,11 @@ class LayerRestartIT {
     }
 
     private static String shell(BundleContext context, String function, Object... args) throws Exception {
-        return ShellCommands.run(context, function, args);
+        return new HostProbe(context).shell(function, args);
     }
 
     private static void awaitReady(BundleContext context, String disk) throws Exception {
-        String ready = ShellCommands.await(context, "READY", "disks");
+        String ready = new HostProbe(context).awaitShell("READY", "disks");
         assertTrue(ready.lines().anyMatch(l -> l.startsWith(disk + " ") && l.contains("READY")), ready);
     }
 

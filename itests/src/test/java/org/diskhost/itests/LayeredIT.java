@@ -5,23 +5,14 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
-import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
-import static org.ops4j.pax.exam.CoreOptions.junitBundles;
-import static org.ops4j.pax.exam.CoreOptions.options;
-import static org.ops4j.pax.exam.CoreOptions.systemProperty;
-import static org.ops4j.pax.exam.CoreOptions.workingDirectory;
 
-import java.io.File;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Hashtable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-
-import javax.inject.Inject;
 
 import org.diskhost.api.Disk;
 import org.diskhost.api.buffers.RequestBuffers;
@@ -33,9 +24,6 @@ import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
-import org.osgi.framework.BundleContext;
-import org.osgi.service.cm.ConfigurationAdmin;
-import org.osgi.util.tracker.ServiceTracker;
 
 /**
  * The layered bundle in a real Felix framework with the host and the file backend: a RAM diff over a file configured
@@ -45,80 +33,12 @@ import org.osgi.util.tracker.ServiceTracker;
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
-public class LayeredIT {
-    private static final String DISK_PID = "org.diskhost.disk";
+public class LayeredIT extends HostTestSupport {
     private static final String RAM_PID = "org.diskhost.ram";
-
-    @Inject
-    private BundleContext context;
-
-    @Inject
-    private ConfigurationAdmin configurationAdmin;
 
     @Configuration
     public Option[] config() throws Exception {
-        String bundles = System.getProperty("diskhost.bundles");
-        Path data = Files.createTempDirectory("diskhost-layered-it");
-        return options(
-                workingDirectory("target/paxexam-layered"),
-                systemProperty("diskhost.bundles").value(bundles),
-                frameworkProperty("diskhost.data").value(data.toString()),
-                frameworkProperty("diskhost.waitTimeout").value("20s"),
-                jar(bundles, "org.osgi.util.function"),
-                jar(bundles, "org.osgi.util.promise"),
-                jar(bundles, "org.osgi.service.component"),
-                jar(bundles, "org.apache.felix.scr"),
-                jar(bundles, "org.apache.felix.configadmin"),
-                jar(bundles, "diskhost-api"),
-                jar(bundles, "diskhost-backend-file"),
-                jar(bundles, "diskhost-backend-layered"),
-                jar(bundles, "sqlite-jdbc"),
-                jar(bundles, "diskhost-backend-layer-sqlite"),
-                jar(bundles, "diskhost-host-core"),
-                junitBundles());
-    }
-
-    private static Option jar(String directory, String name) {
-        return org.ops4j.pax.exam.CoreOptions.bundle(new File(directory, name + ".jar").toURI().toString());
-    }
-
-    private Path dataDirectory() {
-        return Path.of(context.getProperty("diskhost.data"));
-    }
-
-    private void configure(String name, String specJson) throws Exception {
-        Hashtable<String, Object> properties = new Hashtable<>();
-        properties.put("diskhost.name", name);
-        properties.put("diskhost.spec", specJson);
-        configurationAdmin.getFactoryConfiguration(DISK_PID, name, "?").update(properties);
-    }
-
-    private Disk awaitDisk(String name) throws Exception {
-        ServiceTracker<Disk, Disk> tracker = new ServiceTracker<>(context,
-                context.createFilter("(&(objectClass=" + Disk.class.getName() + ")(diskhost.name=" + name + "))"),
-                null);
-        tracker.open();
-        try {
-            Disk disk = tracker.waitForService(30_000);
-            assertNotNull("disk '" + name + "' was not published within 30 s; host says:\n" + shell("disks"), disk);
-            return disk;
-        } finally {
-            tracker.close();
-        }
-    }
-
-    private String shell(String function, Object... args) throws Exception {
-        return ShellCommands.run(context, function, args);
-    }
-
-    private String awaitShell(String expected, String function, Object... args) throws Exception {
-        return ShellCommands.await(context, expected, function, args);
-    }
-
-    private static byte[] read(Disk disk, long sector, int bytes) throws Exception {
-        MemorySegment into = Arena.ofAuto().allocate(bytes, 4096);
-        disk.readVectored(RequestBuffers.of(into, true), sector).get(30, TimeUnit.SECONDS);
-        return into.toArray(ValueLayout.JAVA_BYTE);
+        return hostOptions("layered", "file", "layered", "layer-sqlite");
     }
 
     private static void write(Disk disk, long sector, byte[] data) throws Exception {

@@ -53,9 +53,8 @@ public class SwapIT extends HostTestSupport {
 
     @Configuration
     public Option[] config() throws Exception {
-        List<Option> options = new ArrayList<>(List.of(hostOptions("swap", "diskhost-backend-file",
-                "diskhost-backend-crypt", "diskhost-backend-delay", "diskhost-backend-layered",
-                "diskhost-backend-prwrap")));
+        List<Option> options = new ArrayList<>(List.of(hostOptions("swap", "file", "crypt", "delay", "layered",
+                "prwrap")));
         options.add(frameworkProperty("diskhost.swapTimeout").value("3s"));
         return options.toArray(Option[]::new);
     }

@@ -33,7 +33,7 @@ public class VhdIT extends HostTestSupport {
 
     @Configuration
     public Option[] config() throws Exception {
-        return hostOptions("vhd", "diskhost-backend-file", "diskhost-backend-layered", "diskhost-backend-vhd");
+        return hostOptions("vhd", "file", "layered", "vhd");
     }
 
     private static void write(Disk disk, long sector, MemorySegment data) throws Exception {

@@ -3,7 +3,6 @@ package org.diskhost.paxexam;
 import static org.ops4j.pax.exam.CoreOptions.bundle;
 import static org.ops4j.pax.exam.CoreOptions.composite;
 import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
-import static org.ops4j.pax.exam.CoreOptions.junitBundles;
 import static org.ops4j.pax.exam.CoreOptions.mavenBundle;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 
@@ -29,7 +28,8 @@ import org.ops4j.pax.exam.Option;
  *         DiskhostOptions.host(),
  *         DiskhostOptions.backends("file"),
  *         mavenBundle("com.example", "my-backend", "1.0"), // the bundle under test
- *         DiskhostOptions.dataDirectory(Files.createTempDirectory("it")));
+ *         DiskhostOptions.dataDirectory(Files.createTempDirectory("it")),
+ *         junitBundles());
  * }</pre>
  *
  * <p>Where the bundles come from: from a Maven repository ({@code mvn:org.diskhost/ARTIFACT/VERSION}, VERSION being
@@ -83,9 +83,10 @@ public final class DiskhostOptions {
 
     /**
      * The host: the OSGi runtime it needs (Declarative Services and its dependencies, Configuration Admin),
-     * {@code diskhost-api}, {@code diskhost-host-core}, and what the probe uses: the JUnit 4 bundles of Pax Exam's
-     * driver, this jar ({@link HostProbe}, {@link OsgiConformance}), {@code diskhost-testkit} and the JUnit
-     * Platform with its Jupiter engine. No backend: add {@link #backends} and the bundles under test.
+     * {@code diskhost-api}, {@code diskhost-host-core}, and what a probe uses: this jar ({@link HostProbe},
+     * {@link OsgiConformance}), {@code diskhost-testkit} and the JUnit Platform with its Jupiter engine. No
+     * backend: add {@link #backends} and the bundles under test; and, as in any Pax Exam test,
+     * {@code junitBundles()}.
      */
     public static Option host() {
         List<Option> options = new ArrayList<>();
@@ -100,7 +101,6 @@ public final class DiskhostOptions {
         options.add(diskhostBundle("diskhost-testkit"));
         options.add(diskhostBundle("diskhost-paxexam"));
         options.add(diskhostBundle("diskhost-host-core"));
-        options.add(junitBundles());
         return composite(options.toArray(Option[]::new));
     }
 
@@ -220,8 +220,9 @@ public final class DiskhostOptions {
         }
         Path jar = Path.of(directory, artifactId + ".jar");
         if (!Files.isRegularFile(jar)) {
-            throw new IllegalStateException(BUNDLES_PROPERTY + " is " + directory + ", but it has no " + jar.getFileName()
-                    + ": copy the bundle there (copy-dependencies with stripVersion) or unset the property to use Maven");
+            throw new IllegalStateException(BUNDLES_PROPERTY + " is " + directory + ", but it has no "
+                    + jar.getFileName() + ": copy the bundle there (copy-dependencies with stripVersion), or unset "
+                    + "the property to use Maven");
         }
         return Optional.of(bundle(jar.toUri().toString()));
     }

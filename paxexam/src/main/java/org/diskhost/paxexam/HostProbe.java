@@ -5,8 +5,9 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Hashtable;
-import java.util.concurrent.TimeUnit;
+import java.util.List;
 
 import org.diskhost.api.Disk;
 import org.osgi.framework.BundleContext;
@@ -69,9 +70,22 @@ public final class HostProbe {
         }
     }
 
+    /** The names of the disks configured in Configuration Admin, published or not. */
+    public List<String> configuredDisks() throws IOException {
+        try {
+            Configuration[] found = configurationAdmin().listConfigurations(
+                    "(service.factoryPid=" + DISK_FACTORY_PID + ")");
+            return found == null ? List.of() : Arrays.stream(found)
+                    .map(c -> String.valueOf(c.getProperties().get("diskhost.name"))).sorted().toList();
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** The published disk {@code name}, waiting up to {@link #TIMEOUT} for it. */
     public Disk awaitDisk(String name) throws Exception {
-        ServiceTracker<Disk, Disk> tracker = new ServiceTracker<>(context, context.createFilter(diskFilter(name)), null);
+        ServiceTracker<Disk, Disk> tracker =
+                new ServiceTracker<>(context, context.createFilter(diskFilter(name)), null);
         tracker.open();
         try {
             Disk disk = tracker.waitForService(TIMEOUT.toMillis());
@@ -85,10 +99,12 @@ public final class HostProbe {
         }
     }
 
-    /** Runs the host's shell command {@code function} through its command service, as Gogo would. */
+    /**
+     * Runs the host's shell command {@code function} through its command service, as Gogo would: by reflection,
+     * so that it works from any class space, a framework the test started itself included.
+     */
     public String shell(String function, Object... args) throws Exception {
-        ServiceReference<?>[] refs = context.getServiceReferences((String) null,
-                "(&(osgi.command.scope=diskhost)(osgi.command.function=" + function + "))");
+        ServiceReference<?>[] refs = commands(function);
         if (refs == null) {
             throw new AssertionError("no diskhost shell command " + function + " is registered");
         }
@@ -107,18 +123,29 @@ public final class HostProbe {
         throw new AssertionError("no command " + function + " with " + args.length + " arguments");
     }
 
-    /** Runs a shell command until its output contains {@code expected} (up to {@link #TIMEOUT}); returns it. */
+    /**
+     * Runs a shell command until its output contains {@code expected} (up to {@link #TIMEOUT}, waiting for the
+     * command to be registered too); returns that output.
+     */
     public String awaitShell(String expected, String function, Object... args) throws Exception {
         long deadline = System.nanoTime() + TIMEOUT.toNanos();
-        String out;
+        String out = "(no diskhost shell command " + function + ")";
         do {
-            out = shell(function, args);
-            if (out.contains(expected)) {
-                return out;
+            if (commands(function) != null) {
+                out = shell(function, args);
+                if (out.contains(expected)) {
+                    return out;
+                }
             }
             Thread.sleep(50);
         } while (System.nanoTime() < deadline);
         throw new AssertionError("expected \"" + expected + "\" in:\n" + out);
+    }
+
+    private ServiceReference<?>[] commands(String function) throws InvalidSyntaxException {
+        // All references: the command classes need not be visible to the caller's class space.
+        return context.getAllServiceReferences(null,
+                "(&(osgi.command.scope=diskhost)(osgi.command.function=" + function + "))");
     }
 
     private ServiceReference<?> published(String name) {

@@ -27,7 +27,8 @@ import org.osgi.framework.BundleContext;
  * The testkit's {@link DiskConformance} suite run inside the framework against disks the running host builds from
  * a spec, so that a third party checks its disk kind as users will reach it: through its bundle, the host's
  * resolution and the published {@link Disk} service. Each check gets a fresh disk: a disk configuration named
- * {@code conformance-N} is created, its service awaited, and the configuration deleted after the check. The suite
+ * {@code conformance-N} is created, its service awaited, and the configuration deleted after the check (names of
+ * this form are the suite's: such disks left by a run that was killed are removed when the next one starts). The suite
  * runs on the JUnit Platform's Jupiter engine inside the framework ({@link DiskhostOptions#host()} installs it).
  *
  * <p>In a Pax Exam (JUnit 4) test:
@@ -37,13 +38,17 @@ import org.osgi.framework.BundleContext;
  *
  * @Test
  * public void myKindConforms() {
- *     OsgiConformance.assertConforms(context, "{\"kind\": \"mykind\", \"path\": \"${name}.img\", \"size\": \"1 MiB\"}");
+ *     OsgiConformance.assertConforms(context,
+ *             "{\"kind\": \"mykind\", \"path\": \"${name}.img\", \"size\": \"1 MiB\"}");
  * }
  * }</pre>
  */
 public final class OsgiConformance {
     /** Replaced, in a spec template, by the name of the fresh disk: use it to give each disk its own file. */
     public static final String NAME = "${name}";
+
+    /** The names of the fresh disks: PREFIX and a number counted up in this JVM. */
+    private static final String PREFIX = "conformance-";
 
     private static final AtomicLong DISKS = new AtomicLong();
 
@@ -81,7 +86,9 @@ public final class OsgiConformance {
         Thread thread = Thread.currentThread();
         ClassLoader previous = thread.getContextClassLoader();
         try {
-            current = new DiskSource(new HostProbe(context), specs);
+            HostProbe probe = new HostProbe(context);
+            removeLeftovers(probe);
+            current = new DiskSource(probe, specs);
             // The engines and listeners are given, not looked up: a service loader inside a bundle finds nothing.
             Launcher launcher = LauncherFactory.create(LauncherConfig.builder()
                     .enableTestEngineAutoRegistration(false)
@@ -105,6 +112,22 @@ public final class OsgiConformance {
         return new ConformanceReport(subject, collector.passed, collector.skipped, collector.failed);
     }
 
+    /**
+     * Removes the disks of an earlier run that was killed before it could (runs do not overlap, and each removes
+     * its own): Configuration Admin keeps them across framework restarts on the same storage.
+     */
+    private static void removeLeftovers(HostProbe probe) {
+        try {
+            for (String name : probe.configuredDisks()) {
+                if (name.startsWith(PREFIX) && name.substring(PREFIX.length()).chars().allMatch(Character::isDigit)) {
+                    probe.remove(name);
+                }
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot remove the conformance disks of an earlier run", e);
+        }
+    }
+
     /** The suite as the engine runs it: every disk from the run's {@link DiskSource}. */
     static final class Suite extends DiskConformance {
         @Override
@@ -113,16 +136,38 @@ public final class OsgiConformance {
         }
     }
 
-    /** Fresh disks from the running host. */
-    private record DiskSource(HostProbe probe, Function<String, String> specs) {
+    /**
+     * Fresh disks from the running host. Once a disk is not published in time, the checks after it fail at once
+     * with that reason: the spec will not do better, and waiting for each check would only make the failure slow.
+     */
+    private static final class DiskSource {
+        private final HostProbe probe;
+        private final Function<String, String> specs;
+        private AssertionError unpublished;
+
+        DiskSource(HostProbe probe, Function<String, String> specs) {
+            this.probe = probe;
+            this.specs = specs;
+        }
+
         Disk open() throws Exception {
-            String name = "conformance-" + DISKS.incrementAndGet();
+            if (unpublished != null) {
+                throw new AssertionError("not waited for: an earlier disk of this spec was not published",
+                        unpublished);
+            }
+            String name = PREFIX + DISKS.incrementAndGet();
             probe.configure(name, specs.apply(name));
-            return Disk.of(new Removed(probe.awaitDisk(name), probe, name));
+            try {
+                return Disk.of(new Removed(probe.awaitDisk(name), probe, name));
+            } catch (AssertionError e) {
+                unpublished = e;
+                probe.remove(name);
+                throw e;
+            }
         }
     }
 
-    /** The host's disk as the suite sees it: closing it removes its configuration instead of closing the host's disk. */
+    /** The host's disk as the suite sees it: closing it removes its configuration, never closes the host's disk. */
     private static final class Removed extends ForwardingDiskIo {
         private final HostProbe probe;
         private final String name;

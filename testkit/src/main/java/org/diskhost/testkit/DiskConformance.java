@@ -132,7 +132,7 @@ public abstract class DiskConformance {
 
     @Test
     void theLastSectorCanBeWrittenAndReadBack() {
-        assumeFalse(disk.isReadOnly());
+        assumeFalse(disk.isReadOnly(), "the disk is read-only");
         long last = disk.sectorCount() - 1;
         MemorySegment data = pattern(disk.sectorSize(), last);
         write(disk, last, data);
@@ -142,7 +142,7 @@ public abstract class DiskConformance {
     /** A sector whose byte offset wraps to 0 must fail, and must not return sector 0's data. */
     @Test
     void aSectorDoesNotWrapWhenShifted() {
-        assumeFalse(disk.isReadOnly());
+        assumeFalse(disk.isReadOnly(), "the disk is read-only");
         MemorySegment cd = allocate(disk.sectorSize()).fill((byte) 0xCD);
         write(disk, 0, cd);
         long wrapping = 1L << (64 - Integer.numberOfTrailingZeros(disk.sectorSize()));
@@ -155,7 +155,7 @@ public abstract class DiskConformance {
 
     @Test
     void dataRoundTripsAtManyPositions() {
-        assumeFalse(disk.isReadOnly());
+        assumeFalse(disk.isReadOnly(), "the disk is read-only");
         long n = disk.sectorCount();
         long[] starts = {0, 1, 7, n / 2, n - 8};
         for (long start : starts) {
@@ -167,7 +167,7 @@ public abstract class DiskConformance {
 
     @Test
     void scatteredAndUnalignedBuffersRoundTrip() {
-        assumeFalse(disk.isReadOnly());
+        assumeFalse(disk.isReadOnly(), "the disk is read-only");
         int ss = disk.sectorSize();
         GuestMemory memory = GuestMemory.of(allocate(64L * GuestMemory.PAGE_SIZE));
         for (int offset : new int[] {0, 512, 513, 1028}) {
@@ -196,7 +196,7 @@ public abstract class DiskConformance {
 
     @Test
     void heapBuffersWork() {
-        assumeFalse(disk.isReadOnly());
+        assumeFalse(disk.isReadOnly(), "the disk is read-only");
         byte[] data = new byte[2 * disk.sectorSize()];
         pattern(MemorySegment.ofArray(data), 99);
         succeeds(disk.writeVectored(RequestBuffers.of(MemorySegment.ofArray(data), false), 5, false));
@@ -212,7 +212,7 @@ public abstract class DiskConformance {
 
     @Test
     void fuaWritesAndFlushSucceed() {
-        assumeFalse(disk.isReadOnly());
+        assumeFalse(disk.isReadOnly(), "the disk is read-only");
         MemorySegment data = pattern(disk.sectorSize(), 5);
         succeeds(disk.writeVectored(RequestBuffers.of(data, false), 2, true));
         succeeds(disk.syncCache());
@@ -221,7 +221,7 @@ public abstract class DiskConformance {
 
     @Test
     void unmapDoesWhatTheBehaviourSays() {
-        assumeFalse(disk.isReadOnly());
+        assumeFalse(disk.isReadOnly(), "the disk is read-only");
         MemorySegment data = pattern(16L * disk.sectorSize(), 7);
         write(disk, 16, data);
         succeeds(disk.unmap(16, 16, false));
@@ -236,14 +236,14 @@ public abstract class DiskConformance {
 
     @Test
     void aReadOnlyDiskRefusesWritesAndUnmaps() {
-        assumeTrue(disk.isReadOnly());
+        assumeTrue(disk.isReadOnly(), "the disk is writable");
         failsWith(DiskError.ReadOnly.class, disk.writeVectored(sectors(1, false), 0, false));
         failsWith(DiskError.ReadOnly.class, disk.unmap(0, 1, false));
     }
 
     @Test
     void concurrentWritesToDistinctSectorsAllLand() {
-        assumeFalse(disk.isReadOnly());
+        assumeFalse(disk.isReadOnly(), "the disk is read-only");
         int ss = disk.sectorSize();
         List<CompletableFuture<Void>> writes = new ArrayList<>();
         List<MemorySegment> data = new ArrayList<>();

@@ -61,6 +61,18 @@ public final class ExternalTools {
         return run(dir, command).ok();
     }
 
+    /** Runs a client until it succeeds (the server may still be coming up), for at most 30 s; returns its output. */
+    public static String await(Path dir, String... command) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            Result r = run(dir, command);
+            if (r.exit() == 0 || System.nanoTime() > deadline) {
+                return r.ok();
+            }
+            Thread.sleep(200);
+        }
+    }
+
     public static void assertExit(int expected, Result r) {
         assertEquals(expected, r.exit(), () -> "stdout:\n" + r.out() + "\nstderr:\n" + r.err());
     }
