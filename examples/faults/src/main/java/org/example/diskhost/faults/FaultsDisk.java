@@ -37,9 +37,8 @@ final class FaultsDisk extends ForwardingDiskIo {
     private final Map<String, Object> spec;
     private final LiveFaults registry;
     private final AtomicLongArray injected = new AtomicLongArray(Operation.values().length);
-    private volatile FaultRule rule;
-    /** Where the rule comes from: {@value #SPEC} or the configuration's PID; with the settings it overrides. */
-    private volatile FaultChange current;
+    /** The rule in force and the change it comes from, replaced together. */
+    private volatile InForce inForce;
     /** A change the predecessor of this disk had, kept until this bundle hears of a change for this disk. */
     private volatile FaultChange inherited;
 
@@ -48,8 +47,7 @@ final class FaultsDisk extends ForwardingDiskIo {
         this.diskName = Objects.requireNonNull(diskName, "diskName");
         this.spec = Map.copyOf(spec);
         this.registry = Objects.requireNonNull(registry, "registry");
-        this.current = new FaultChange(SPEC, diskName, Map.of());
-        this.rule = FaultRule.parse(settings(Map.of()));
+        this.inForce = new InForce(FaultRule.parse(settings(Map.of())), new FaultChange(SPEC, diskName, Map.of()));
     }
 
     String diskName() {
@@ -58,12 +56,12 @@ final class FaultsDisk extends ForwardingDiskIo {
 
     /** The rule the next request meets. */
     FaultRule rule() {
-        return rule;
+        return inForce.rule();
     }
 
     /** Where the rule in force comes from: {@value #SPEC} or the PID of the runtime change. */
     String source() {
-        return current.source();
+        return inForce.change().source();
     }
 
     /** How many requests of {@code op} this disk has failed. */
@@ -78,9 +76,7 @@ final class FaultsDisk extends ForwardingDiskIo {
      *         alone before it gets here, so this does not happen for the settings this bundle accepts)
      */
     void change(Map<String, Object> overrides, String source) {
-        FaultRule next = FaultRule.parse(settings(overrides));
-        current = new FaultChange(source, diskName, overrides);
-        rule = next;
+        inForce = new InForce(FaultRule.parse(settings(overrides)), new FaultChange(source, diskName, overrides));
     }
 
     private Settings settings(Map<String, Object> overrides) {
@@ -91,7 +87,7 @@ final class FaultsDisk extends ForwardingDiskIo {
 
     /** The runtime change in force, for the disk that replaces this one in a rebuilt chain. */
     HandoverState export() {
-        FaultChange now = current;
+        FaultChange now = inForce.change();
         return new HandoverState(HANDOVER_FORMAT, HANDOVER_VERSION, Map.of("source", now.source(),
                 "settings", Map.copyOf(now.values())));
     }
@@ -109,7 +105,10 @@ final class FaultsDisk extends ForwardingDiskIo {
             return;
         }
         Map<String, Object> values = new LinkedHashMap<>();
-        state.value("settings", Map.class).forEach((k, v) -> values.put(String.valueOf(k), FaultChange.handable(v)));
+        Map<?, ?> settings = state.value("settings", Map.class);
+        for (Map.Entry<?, ?> e : settings.entrySet()) {
+            values.put(String.valueOf(e.getKey()), FaultChange.handable(e.getValue()));
+        }
         try {
             FaultRule.parse(settings(values));
         } catch (RuntimeException e) {
@@ -156,7 +155,7 @@ final class FaultsDisk extends ForwardingDiskIo {
 
     private CompletableFuture<Void> unlessFault(Operation op, long sector, long count,
             Supplier<CompletableFuture<Void>> request) {
-        FaultRule r = rule;
+        FaultRule r = inForce.rule();
         // A range past the end is the disk below's to refuse (IllegalBlock): a fault must not hide that.
         if (Long.compareUnsigned(sector, sectorCount()) >= 0 || Long.compareUnsigned(count, sectorCount() - sector) > 0
                 || !r.fires(op, sector, count)) {
@@ -180,12 +179,16 @@ final class FaultsDisk extends ForwardingDiskIo {
 
     @Override
     public void inspect(Inspector out) {
-        FaultRule r = rule;
-        r.toSettings().forEach((name, value) -> out.value(name, String.valueOf(value)));
-        out.value("armed", r.armed()).value("faults_from", current.source());
+        InForce now = inForce;
+        now.rule().toSettings().forEach((name, value) -> out.value(name, String.valueOf(value)));
+        out.value("armed", now.rule().armed()).value("faults_from", now.change().source());
         for (Operation op : Operation.values()) {
             out.value("injected_" + op.settingName(), injected(op));
         }
         super.inspect(out);
+    }
+
+    /** A rule and the runtime change (or the spec) it was made from. */
+    private record InForce(FaultRule rule, FaultChange change) {
     }
 }

@@ -1,9 +1,11 @@
 package org.example.diskhost.faults;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
 
 import org.diskhost.api.Disk;
 import org.diskhost.api.resolve.DiskResolver;
@@ -48,10 +50,7 @@ public final class FaultsDiskResolver implements DiskResolver {
     @Override
     public CompletableFuture<Disk> resolve(DiskSpec spec, ResolveContext context) {
         Settings settings = spec.settings();
-        String[] known = new String[FaultRule.SETTINGS.length + 1];
-        known[0] = DISK;
-        System.arraycopy(FaultRule.SETTINGS, 0, known, 1, FaultRule.SETTINGS.length);
-        settings.allowOnly(known);
+        settings.allowOnly(Stream.concat(Stream.of(DISK), Arrays.stream(FaultRule.SETTINGS)).toArray(String[]::new));
         DiskSpec inner = settings.disk(DISK);
         FaultRule rule = FaultRule.parse(settings); // bad settings fail before the disk below is opened
         Map<String, Object> values = new LinkedHashMap<>(settings.without(DISK).values());
