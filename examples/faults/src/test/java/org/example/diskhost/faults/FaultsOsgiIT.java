@@ -4,6 +4,7 @@ import static org.diskhost.testkit.DiskAssertions.allocate;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 import static org.ops4j.pax.exam.CoreOptions.bundle;
+import static org.ops4j.pax.exam.CoreOptions.junitBundles;
 import static org.ops4j.pax.exam.CoreOptions.options;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 import static org.ops4j.pax.exam.CoreOptions.workingDirectory;
@@ -62,7 +63,8 @@ public class FaultsOsgiIT {
                 DiskhostOptions.host(),
                 DiskhostOptions.backends("file"),
                 bundle(Path.of(System.getProperty("faults.bundle")).toUri().toString()),
-                DiskhostOptions.dataDirectory(Files.createTempDirectory("faults-osgi")));
+                DiskhostOptions.dataDirectory(Files.createTempDirectory("faults-osgi")),
+                junitBundles());
     }
 
     @Test
