@@ -32,11 +32,10 @@ import org.osgi.service.cm.ConfigurationAdmin;
 /**
  * What the Pax Exam tests of the host share: the framework they run ({@link DiskhostOptions}: the host and the
  * backends a test names, all from the jars of this build), and helpers ({@link HostProbe}'s) to configure disks,
- * wait for them, run the host's shell commands and do I/O. A test class extends this, runs with {@code PaxExam} and returns
- * {@link #hostOptions} from its {@code @Configuration} method. This class is in the probe bundle with the tests.
+ * wait for them, run the host's shell commands and do I/O. A test class extends this, runs with {@code PaxExam}
+ * and returns {@link #hostOptions} from its {@code @Configuration} method. This class is in the probe bundle with the tests.
  */
 public abstract class HostTestSupport {
-    /** The factory PID of disk configurations. */
     private static final long TIMEOUT_SECONDS = 30;
 
     @Inject
