@@ -1,0 +1,61 @@
+package org.diskhost.nativeio.uring;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class UringProbeTest {
+    @AfterEach
+    void clearProperty() {
+        System.clearProperty(UringSupport.PROPERTY);
+    }
+
+    @Test
+    void findsTheOpcodesThisPackageUses() {
+        UringSupport.Available uring = UringTests.available();
+        assertTrue(uring.opcodes().containsAll(UringProbe.REQUIRED.keySet()), uring.opcodes().toString());
+        assertTrue((uring.features() & UringLayouts.IORING_FEAT_SINGLE_MMAP) != 0);
+        assertEquals(System.getProperty("os.version"), uring.kernel());
+        assertTrue(uring.describe().startsWith("io_uring on kernel "), uring.describe());
+    }
+
+    @Test
+    void thePropertyForcesTheFallback() {
+        System.setProperty(UringSupport.PROPERTY, "off");
+        UringSupport.Unavailable off = assertInstanceOf(UringSupport.Unavailable.class, Uring.probe());
+        assertEquals("disabled by the system property diskhost.uring=off", off.reason());
+        assertEquals("io_uring unavailable: disabled by the system property diskhost.uring=off", off.describe());
+
+        System.setProperty(UringSupport.PROPERTY, "maybe");
+        UringSupport.Unavailable bad = assertInstanceOf(UringSupport.Unavailable.class, Uring.probe());
+        assertEquals("the system property diskhost.uring=maybe is neither auto nor off", bad.reason());
+
+        System.setProperty(UringSupport.PROPERTY, "auto");
+        UringSupport auto = Uring.probe();
+        assertFalse(auto instanceof UringSupport.Unavailable u && u.reason().contains(UringSupport.PROPERTY),
+                auto.describe());
+    }
+
+    @Test
+    void refusalsSayWhy() {
+        assertTrue(UringProbe.refusal(Errno.ENOSYS, null, "4.19").contains("kernel 4.19 lacks io_uring"));
+        assertEquals("io_uring is disabled on this host (sysctl kernel.io_uring_disabled=2)",
+                UringProbe.refusal(Errno.EPERM, "2", "6.6"));
+        assertTrue(UringProbe.refusal(Errno.EPERM, "1", "6.6").contains("kernel.io_uring_group"));
+        assertTrue(UringProbe.refusal(Errno.EPERM, "0", "6.6").contains("seccomp"));
+        assertTrue(UringProbe.refusal(Errno.EPERM, null, "5.15").contains("seccomp"));
+        assertTrue(UringProbe.refusal(Errno.ENOMEM, null, "5.10").contains("RLIMIT_MEMLOCK"));
+        assertTrue(UringProbe.refusal(Errno.EINVAL, null, "6.1").contains("errno 22"));
+    }
+
+    @Test
+    void ringsNeedTwoEntries() {
+        UringSupport.Available uring = UringTests.available();
+        assertThrows(IllegalArgumentException.class, () -> uring.open("tiny", 1));
+    }
+}
