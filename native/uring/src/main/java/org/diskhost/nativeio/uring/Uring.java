@@ -244,7 +244,7 @@ public final class Uring implements AutoCloseable {
             setUp(entries);
         } catch (Throwable t) {
             terminated = true;
-            release();
+            release(true);
             ready.completeExceptionally(t);
             return;
         }
@@ -268,7 +268,7 @@ public final class Uring implements AutoCloseable {
         for (Op op; (op = queue.poll()) != null; ) {
             op.future.completeExceptionally(reason);
         }
-        release();
+        release(failure == null);
     }
 
     private void setUp(int entries) throws IOException {
@@ -458,8 +458,12 @@ public final class Uring implements AutoCloseable {
         }
     }
 
-    /** Unmaps and closes what {@link #setUp} made, as far as it got. */
-    private void release() {
+    /**
+     * Unmaps and closes what {@link #setUp} made, as far as it got. The ring's own memory (the wake-up read's
+     * buffer) is freed only when {@code idle}, that is when the kernel holds no operation of this ring: after a
+     * failure it is left allocated, since the kernel may still write it.
+     */
+    private void release(boolean idle) {
         wakeLock.writeLock().lock();
         try {
             if (eventFdOpen) {
@@ -478,7 +482,7 @@ public final class Uring implements AutoCloseable {
         if (ringFd >= 0) {
             closeQuietly(ringFd);
         }
-        if (arena != null) {
+        if (arena != null && idle) {
             arena.close();
         }
     }

@@ -3,6 +3,7 @@ package org.diskhost.nativeio.uring;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.StructLayout;
 import org.junit.jupiter.api.Test;
 
@@ -12,7 +13,7 @@ import org.junit.jupiter.api.Test;
  */
 class UringLayoutsTest {
     private static long at(StructLayout layout, String... path) {
-        var elements = new java.lang.foreign.MemoryLayout.PathElement[path.length];
+        var elements = new MemoryLayout.PathElement[path.length];
         for (int i = 0; i < path.length; i++) {
             elements[i] = groupElement(path[i]);
         }
