@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -39,6 +40,17 @@ class UringProbeTest {
         UringSupport auto = Uring.probe();
         assertFalse(auto instanceof UringSupport.Unavailable u && u.reason().contains(UringSupport.PROPERTY),
                 auto.describe());
+    }
+
+    @Test
+    void withoutNativeAccessTheReasonSaysSo() throws Exception {
+        String launcher = ProcessHandle.current().info().command().orElseThrow();
+        Process probe = new ProcessBuilder(launcher, "--illegal-native-access=deny", "-cp",
+                System.getProperty("java.class.path"), ProbeMain.class.getName()).redirectErrorStream(true).start();
+        String out = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, probe.waitFor(), out);
+        assertTrue(out.startsWith("io_uring unavailable: no native access (java.lang.IllegalCallerException"), out);
+        assertTrue(out.contains("--enable-native-access"), out);
     }
 
     @Test
