@@ -111,6 +111,7 @@ public final class Uring implements AutoCloseable {
         try {
             ready.join();
         } catch (CompletionException e) {
+            awaitThread(); // it has released what it made and is ending
             if (e.getCause() instanceof IOException io) {
                 throw io;
             }
@@ -188,6 +189,11 @@ public final class Uring implements AutoCloseable {
         }
         closing = true;
         wake();
+        awaitThread();
+    }
+
+    /** Waits, uninterruptibly, until the ring's thread has ended. */
+    private void awaitThread() {
         boolean interrupted = false;
         while (thread.isAlive()) {
             try {

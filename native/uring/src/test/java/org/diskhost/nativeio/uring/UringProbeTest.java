@@ -66,8 +66,14 @@ class UringProbeTest {
     }
 
     @Test
-    void ringsNeedTwoEntries() {
+    void ringsThatCannotBeMadeFailToOpen() {
         UringSupport.Available uring = UringTests.available();
         assertThrows(IllegalArgumentException.class, () -> uring.open("tiny", 1));
+        // The kernel allows 32768 entries at most (without IORING_SETUP_CLAMP): its EINVAL reaches the caller and
+        // the ring's thread ends.
+        UringException e = assertThrows(UringException.class, () -> uring.open("huge", 1 << 20));
+        assertEquals(Errno.EINVAL, e.errno());
+        assertTrue(e.getMessage().startsWith("io_uring_setup of 1048576 entries: "), e.getMessage());
+        assertFalse(Thread.getAllStackTraces().keySet().stream().anyMatch(t -> t.getName().equals("uring-huge")));
     }
 }
