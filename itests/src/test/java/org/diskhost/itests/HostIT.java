@@ -58,15 +58,23 @@ public class HostIT extends HostTestSupport {
         assertEquals(expected, context.getBundle(0).getSymbolicName());
     }
 
-    /** The file backend's native engine (FFM downcalls from a bundle class) works in this framework. */
+    /**
+     * The file backend's native engines (FFM downcalls from a bundle class; io_uring from the privately copied
+     * {@code org.diskhost.nativeio.uring}) work in this framework; {@code native} is the old name of {@code threads}.
+     */
     @Test
-    public void aFileDiskGetsTheNativeEngineInsideTheFramework() throws Exception {
-        configure("it-native", "{\"kind\": \"file\", \"path\": \"it-native.img\", \"create\": \"1 MiB\", "
-                + "\"engine\": \"native\"}");
-        Disk disk = awaitDisk("it-native");
-        MemorySegment data = pattern(4096, 5);
-        disk.writeVectored(RequestBuffers.of(data, false), 0, true).get(30, TimeUnit.SECONDS);
-        assertArrayEquals(data.toArray(ValueLayout.JAVA_BYTE), read(disk, 0, 4096));
+    public void aFileDiskGetsEachNativeEngineInsideTheFramework() throws Exception {
+        for (String[] engine : new String[][] {{"uring", "uring"}, {"threads", "threads"}, {"native", "threads"}}) {
+            String name = "it-" + engine[0];
+            configure(name, "{\"kind\": \"file\", \"path\": \"" + name + ".img\", \"create\": \"1 MiB\", "
+                    + "\"engine\": \"" + engine[0] + "\"}");
+            Disk disk = awaitDisk(name);
+            MemorySegment data = pattern(4096, 5);
+            disk.writeVectored(RequestBuffers.of(data, false), 0, true).get(30, TimeUnit.SECONDS);
+            assertArrayEquals(data.toArray(ValueLayout.JAVA_BYTE), read(disk, 0, 4096));
+            String inspect = shell("inspect", name);
+            assertTrue(inspect, inspect.contains("engine: " + engine[1]));
+        }
     }
 
     @Test

@@ -7,12 +7,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -27,11 +29,14 @@ import org.diskhost.api.UnmapBehavior;
 import org.diskhost.api.buffers.BounceBuffer;
 import org.diskhost.api.buffers.RequestBuffers;
 import org.diskhost.api.inspect.Inspector;
+import org.diskhost.nativeio.uring.UringSupport;
 
 /**
  * A disk stored in a host file. Its size is the file's length at open, in whole sectors (a trailing partial sector
- * is not part of the disk), and writes never extend the file. Requests run on the disk's own I/O threads, so callers
- * never block; each transfer is carried to completion (short transfers are continued).
+ * is not part of the disk), and writes never extend the file. With the uring engine, reads, writes, flushes and
+ * unmaps go to the disk's own io_uring from the caller and complete from the ring; otherwise (and for allocation
+ * maps always) requests run on the disk's own I/O threads. Either way callers never block, and each transfer is
+ * carried to completion (short transfers are continued).
  *
  * <p>FUA writes are durable on completion (per-write O_DSYNC); {@link #syncCache()} is an fsync. Unmap punches holes
  * where the file system can, so unmapped sectors read as zeros; elsewhere unmap is ignored. With {@code direct},
@@ -42,6 +47,10 @@ final class FileDisk implements DiskIo {
 
     private final FileOptions options;
     private final FileIo io;
+    /** The uring engine's ring, or null for the engines that block on the I/O threads. */
+    private final RingFileIo ring;
+    /** What became of io_uring for this disk, for inspect output. */
+    private final String uringState;
     private final int sectorSize;
     private final int sectorShift;
     private final long sectorCount;
@@ -53,9 +62,11 @@ final class FileDisk implements DiskIo {
     private final LongAdder bytesWritten = new LongAdder();
     private final LongAdder bounced = new LongAdder();
 
-    FileDisk(FileOptions options, FileIo io, long fileSize) {
+    FileDisk(FileOptions options, FileIo io, RingFileIo ring, String uringState, long fileSize) {
         this.options = options;
         this.io = io;
+        this.ring = ring;
+        this.uringState = uringState;
         this.sectorSize = options.sectorSize();
         this.sectorShift = Integer.numberOfTrailingZeros(sectorSize);
         this.sectorCount = fileSize >>> sectorShift;
@@ -72,14 +83,32 @@ final class FileDisk implements DiskIo {
         executor.allowCoreThreadTimeOut(true);
     }
 
-    /** Opens the file described by {@code options}, which must exist. */
-    static FileDisk open(FileOptions options) throws IOException {
-        FileIo io = options.nativeEngine()
+    /**
+     * Opens the file described by {@code options}, which must exist. The uring engine needs {@code uring} to be
+     * {@link UringSupport.Available} (as {@link FileOptions#parse} checked); when the kernel then refuses this disk a
+     * ring, a default engine falls back to threads with a warning, one asked for by name fails.
+     */
+    static FileDisk open(FileOptions options, UringSupport uring) throws IOException {
+        FileIo io = options.engine().isNative()
                 ? NativeFileIo.open(options.path(), options.readOnly(), options.direct())
                 : ChannelFileIo.open(options.path(), options.readOnly());
         try {
-            return new FileDisk(options, io, io.size());
-        } catch (RuntimeException e) {
+            RingFileIo ring = null;
+            String uringState = uring.describe();
+            if (options.engine() == FileOptions.Engine.URING && uring instanceof UringSupport.Available available) {
+                try {
+                    ring = new RingFileIo(available.open("file-" + options.path().getFileName(),
+                            RingFileIo.ENTRIES), (NativeFileIo) io, options.path());
+                } catch (IOException e) {
+                    if (options.engineAsked()) {
+                        throw e;
+                    }
+                    uringState = "no ring for this disk: " + e.getMessage();
+                    LOG.warning("file disk " + options.path() + ": using the threads engine, " + uringState);
+                }
+            }
+            return new FileDisk(options, io, ring, uringState, io.size());
+        } catch (IOException | RuntimeException e) {
             io.close();
             throw e;
         }
@@ -154,13 +183,20 @@ final class FileDisk implements DiskIo {
         } catch (DiskException e) {
             return CompletableFuture.failedFuture(e);
         }
+        long offset = sector << sectorShift;
+        if (ring != null) {
+            return async(() -> readRing(buffers, segments, offset, length), () -> {
+                reads.increment();
+                bytesRead.add(length);
+            });
+        }
         return submit(() -> {
             if (usableInPlace(segments)) {
-                io.read(segments, sector << sectorShift);
+                io.read(segments, offset);
             } else {
                 bounced.increment();
                 try (BounceBuffer bounce = BounceBuffer.allocate(length)) {
-                    io.read(List.of(bounce.segment()), sector << sectorShift);
+                    io.read(List.of(bounce.segment()), offset);
                     buffers.subrange(0, length).writer().write(bounce.segment());
                 }
             }
@@ -188,14 +224,21 @@ final class FileDisk implements DiskIo {
         } catch (DiskException e) {
             return CompletableFuture.failedFuture(e);
         }
+        long offset = sector << sectorShift;
+        if (ring != null) {
+            return async(() -> writeRing(buffers, segments, offset, length, fua), () -> {
+                writes.increment();
+                bytesWritten.add(length);
+            });
+        }
         return submit(() -> {
             if (usableInPlace(segments)) {
-                io.write(segments, sector << sectorShift, fua);
+                io.write(segments, offset, fua);
             } else {
                 bounced.increment();
                 try (BounceBuffer bounce = BounceBuffer.allocate(length)) {
                     buffers.reader().read(bounce.segment());
-                    io.write(List.of(bounce.segment()), sector << sectorShift, fua);
+                    io.write(List.of(bounce.segment()), offset, fua);
                 }
             }
             writes.increment();
@@ -207,6 +250,9 @@ final class FileDisk implements DiskIo {
     public CompletableFuture<Void> syncCache() {
         if (options.readOnly()) {
             return CompletableFuture.completedFuture(null);
+        }
+        if (ring != null) {
+            return async(ring::sync, () -> { });
         }
         return submit(io::sync);
     }
@@ -222,6 +268,9 @@ final class FileDisk implements DiskIo {
         }
         if (count == 0 || unmapBehavior == UnmapBehavior.IGNORED) {
             return CompletableFuture.completedFuture(null);
+        }
+        if (ring != null) {
+            return async(() -> ring.punchHole(sector << sectorShift, count << sectorShift), () -> { });
         }
         return submit(() -> io.punchHole(sector << sectorShift, count << sectorShift));
     }
@@ -316,6 +365,73 @@ final class FileDisk implements DiskIo {
         return out;
     }
 
+    /** A uring read into the request's memory, through a bounce buffer where the ring cannot use it in place. */
+    private CompletableFuture<Void> readRing(RequestBuffers buffers, List<MemorySegment> segments, long offset,
+            long length) {
+        if (usableInPlace(segments)) {
+            return ring.read(segments, offset);
+        }
+        bounced.increment();
+        BounceBuffer bounce = BounceBuffer.allocate(length);
+        try {
+            return ring.read(List.of(bounce.segment()), offset)
+                    .thenRun(() -> buffers.subrange(0, length).writer().write(bounce.segment()))
+                    .whenComplete((ok, failure) -> bounce.close());
+        } catch (RuntimeException e) {
+            bounce.close();
+            throw e;
+        }
+    }
+
+    /** A uring write from the request's memory, through a bounce buffer where the ring cannot use it in place. */
+    private CompletableFuture<Void> writeRing(RequestBuffers buffers, List<MemorySegment> segments, long offset,
+            long length, boolean fua) {
+        if (usableInPlace(segments)) {
+            return ring.write(segments, offset, fua);
+        }
+        bounced.increment();
+        BounceBuffer bounce = BounceBuffer.allocate(length);
+        try {
+            buffers.reader().read(bounce.segment());
+            return ring.write(List.of(bounce.segment()), offset, fua).whenComplete((ok, failure) -> bounce.close());
+        } catch (RuntimeException e) {
+            bounce.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Starts a uring request and gives its outcome as the disk's: {@code counted} runs on success (on the ring's
+     * thread, so it must be short), failures become {@link DiskError.Io} as on the I/O threads.
+     */
+    private CompletableFuture<Void> async(Supplier<CompletableFuture<Void>> request,
+            Runnable counted) {
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        CompletableFuture<Void> started;
+        try {
+            started = request.get();
+        } catch (RuntimeException e) {
+            result.completeExceptionally(diskError(e));
+            return result;
+        }
+        started.whenComplete((ok, failure) -> {
+            if (failure == null) {
+                counted.run();
+                result.complete(null);
+            } else {
+                result.completeExceptionally(diskError(
+                        failure instanceof CompletionException c && c.getCause() != null ? c.getCause() : failure));
+            }
+        });
+        return result;
+    }
+
+    /** A failed request as the disk reports it: a {@link DiskException} passes, anything else is an I/O error. */
+    private DiskException diskError(Throwable failure) {
+        return failure instanceof DiskException e ? e
+                : new DiskException(new DiskError.Io(failure), options.path().toString());
+    }
+
     @FunctionalInterface
     private interface Blocking {
         void run() throws IOException;
@@ -328,10 +444,8 @@ final class FileDisk implements DiskIo {
                 try {
                     request.run();
                     result.complete(null);
-                } catch (DiskException e) {
-                    result.completeExceptionally(e);
                 } catch (IOException | RuntimeException e) {
-                    result.completeExceptionally(new DiskException(new DiskError.Io(e), options.path().toString()));
+                    result.completeExceptionally(diskError(e));
                 }
             });
         } catch (RejectedExecutionException e) {
@@ -341,7 +455,10 @@ final class FileDisk implements DiskIo {
         return result;
     }
 
-    /** Finishes queued requests, then closes the file; a request still running after 30 s keeps it open. */
+    /**
+     * Finishes queued requests, then closes the file; a request still running after 30 s keeps it open. Closed from
+     * a stage running on the disk's ring thread, the ring and the file are closed on a thread of their own.
+     */
     @Override
     public void close() {
         executor.shutdown();
@@ -351,9 +468,26 @@ final class FileDisk implements DiskIo {
                 LOG.warning(() -> "file disk " + options.path() + ": requests still running; leaving the file open");
                 return;
             }
-            io.close();
+            if (ring != null) {
+                try {
+                    ring.close(); // waits for every request submitted
+                } catch (IllegalStateException onRingThread) {
+                    Thread.ofPlatform().name("diskhost-file-close").start(() -> {
+                        ring.close();
+                        closeFile();
+                    });
+                    return;
+                }
+            }
+            closeFile();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    private void closeFile() {
+        try {
+            io.close();
         } catch (IOException e) {
             LOG.log(Level.WARNING, "file disk " + options.path() + ": close failed", e);
         }
@@ -362,7 +496,8 @@ final class FileDisk implements DiskIo {
     @Override
     public void inspect(Inspector out) {
         out.value("path", options.path().toString())
-                .value("engine", io.name())
+                .value("engine", ring == null ? io.name() : options.direct() ? "uring (O_DIRECT)" : "uring")
+                .value("io_uring", ring == null ? uringState : ring.toString())
                 .value("io_threads", options.ioThreads())
                 .value("reads", reads.sum())
                 .value("writes", writes.sum())

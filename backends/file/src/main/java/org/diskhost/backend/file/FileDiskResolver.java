@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Logger;
 
 import org.diskhost.api.Disk;
 import org.diskhost.api.buffers.BounceBuffer;
@@ -15,6 +17,8 @@ import org.diskhost.api.resolve.DiskResolver;
 import org.diskhost.api.resolve.DiskSpec;
 import org.diskhost.api.resolve.ResolveContext;
 import org.diskhost.api.resolve.Settings;
+import org.diskhost.nativeio.uring.Uring;
+import org.diskhost.nativeio.uring.UringSupport;
 import org.osgi.service.component.annotations.Component;
 
 import aQute.bnd.annotation.Resolution;
@@ -23,12 +27,30 @@ import aQute.bnd.annotation.spi.ServiceProvider;
 /**
  * Resolves kind {@code file}: a disk stored in a host file. Settings: {@code path} (required), {@code readOnly},
  * {@code create} (a size: create a sparse file if missing), {@code sectorSize} (512 or 4096), {@code direct}
- * (O_DIRECT), {@code ioThreads}, {@code engine} ({@code native} or {@code channel}).
+ * (O_DIRECT), {@code ioThreads}, {@code engine} ({@code uring}, {@code threads} or {@code channel}; {@code native}
+ * is the old name of {@code threads}).
+ *
+ * <p>io_uring is probed once, when the resolver starts. Where it is unavailable, disks that do not name their engine
+ * use {@code threads} and the first of them logs why; a disk that asks for {@code uring} fails to resolve.
  */
 @Component(service = DiskResolver.class, property = DiskResolver.KIND_PROPERTY + "=" + FileDiskResolver.KIND)
 @ServiceProvider(value = DiskResolver.class, resolution = Resolution.OPTIONAL)
 public final class FileDiskResolver implements DiskResolver {
     public static final String KIND = "file";
+    private static final Logger LOG = Logger.getLogger(FileDiskResolver.class.getName());
+
+    private final UringSupport uring;
+    private final AtomicBoolean fallbackLogged = new AtomicBoolean();
+
+    /** Probes io_uring in this process. */
+    public FileDiskResolver() {
+        this(Uring.probe());
+    }
+
+    /** With {@code uring} as the probe's answer, for tests that force one. */
+    FileDiskResolver(UringSupport uring) {
+        this.uring = uring;
+    }
 
     @Override
     public String kind() {
@@ -38,7 +60,11 @@ public final class FileDiskResolver implements DiskResolver {
     @Override
     public CompletableFuture<Disk> resolve(DiskSpec spec, ResolveContext context) {
         Settings settings = spec.settings();
-        FileOptions options = FileOptions.parse(settings, context.readOnly());
+        FileOptions options = FileOptions.parse(settings, context.readOnly(), uring);
+        if (!options.engineAsked() && options.engine() == FileOptions.Engine.THREADS
+                && fallbackLogged.compareAndSet(false, true)) {
+            LOG.info(() -> "file disks use the threads engine, not uring: " + uring.describe());
+        }
         createIfAsked(settings, options);
         return CompletableFuture.completedFuture(open(settings, options));
     }
@@ -66,14 +92,14 @@ public final class FileDiskResolver implements DiskResolver {
         }
     }
 
-    private static Disk open(Settings settings, FileOptions options) {
+    private Disk open(Settings settings, FileOptions options) {
         Path path = options.path();
         if (Files.exists(path) && !Files.isRegularFile(path)) {
             throw settings.failure(path + " is not a regular file", null);
         }
         FileDisk file;
         try {
-            file = FileDisk.open(options);
+            file = FileDisk.open(options, uring);
         } catch (NoSuchFileException e) {
             throw settings.failure("no such file: " + path + " (set '" + FileOptions.CREATE + "' to create it)", null);
         } catch (AccessDeniedException e) {

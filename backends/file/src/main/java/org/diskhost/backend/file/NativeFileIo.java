@@ -50,7 +50,16 @@ final class NativeFileIo implements FileIo {
 
     @Override
     public String name() {
-        return direct ? "native (O_DIRECT)" : "native";
+        return direct ? "threads (O_DIRECT)" : "threads";
+    }
+
+    /** The descriptor, for io_uring operations on the same file. */
+    int fd() {
+        return fd;
+    }
+
+    boolean direct() {
+        return direct;
     }
 
     @Override
@@ -89,46 +98,33 @@ final class NativeFileIo implements FileIo {
         Scratch scratch = Scratch.PER_THREAD.get();
         MemorySegment state = scratch.callState();
         MemorySegment iov = scratch.iov();
-        int total = segments.size();
-        int first = 0; // first segment not yet complete
-        long into = 0; // bytes of it already done
+        SegmentCursor cursor = new SegmentCursor(segments);
         long position = offset;
-        while (first < total) {
-            int count = Math.min(total - first, Posix.IOV_MAX);
+        while (!cursor.done()) {
+            List<MemorySegment> batch = cursor.next(Posix.IOV_MAX);
+            int count = batch.size();
             for (int i = 0; i < count; i++) {
-                MemorySegment s = segments.get(first + i);
-                long skip = i == 0 ? into : 0;
                 long at = i * Posix.IOVEC.byteSize();
-                iov.set(ValueLayout.ADDRESS, at, s.asSlice(skip));
-                iov.set(ValueLayout.JAVA_LONG, at + ValueLayout.ADDRESS.byteSize(), s.byteSize() - skip);
+                iov.set(ValueLayout.ADDRESS, at, batch.get(i));
+                iov.set(ValueLayout.JAVA_LONG, at + ValueLayout.ADDRESS.byteSize(), batch.get(i).byteSize());
             }
             long n = write ? Posix.pwritev2(state, fd, iov, count, position, dsync ? Posix.RWF_DSYNC : 0)
                     : Posix.preadv(state, fd, iov, count, position);
             if (n == 0) {
-                if (write) {
-                    throw new IOException("pwritev2 at " + position + " wrote nothing");
-                }
-                throw new EOFException("end of file at byte " + position + " of " + path
-                        + ": the file is shorter than the disk");
+                throw nothingTransferred(path, write, position);
             }
             position += n;
-            // Advance over the segments that are now complete.
-            long left = n;
-            while (left > 0) {
-                long rest = segments.get(first).byteSize() - into;
-                if (left >= rest) {
-                    left -= rest;
-                    first++;
-                    into = 0;
-                } else {
-                    into += left;
-                    left = 0;
-                }
-            }
-            while (first < total && segments.get(first).byteSize() == 0) {
-                first++;
-            }
+            cursor.advance(n);
         }
+    }
+
+    /** A transfer that moved no bytes: for a read, the file ended before the disk does. */
+    static IOException nothingTransferred(Path path, boolean write, long position) {
+        if (write) {
+            return new IOException("a write at " + position + " of " + path + " wrote nothing");
+        }
+        return new EOFException("end of file at byte " + position + " of " + path
+                + ": the file is shorter than the disk");
     }
 
     @Override

@@ -24,6 +24,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 
 import org.diskhost.api.Allocation;
 import org.diskhost.api.AllocationExtent;
@@ -36,6 +39,8 @@ import org.diskhost.api.buffers.RequestBuffers;
 import org.diskhost.api.inspect.InspectTree;
 import org.diskhost.api.resolve.ResolveError;
 import org.diskhost.api.resolve.ResolveException;
+import org.diskhost.nativeio.uring.Uring;
+import org.diskhost.nativeio.uring.UringSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -227,9 +232,87 @@ class FileDiskTest {
         InspectTree tree = InspectTree.of(disk);
         assertEquals("file", tree.get("disk_type"));
         assertEquals(dir.resolve("i.img").toString(), tree.get("path"));
-        assertEquals("native", tree.get("engine"));
+        // The default: uring where the kernel offers it (CI machines do), threads elsewhere.
+        boolean uring = Uring.probe() instanceof UringSupport.Available;
+        assertEquals(uring ? "uring" : "threads", tree.get("engine"));
+        assertTrue(((String) tree.get("io_uring")).startsWith("io_uring "), (String) tree.get("io_uring"));
         assertEquals(1L, tree.get("writes"));
         disk.close();
+    }
+
+    @Test
+    void everyEngineCanBeAskedForAndNativeIsTheOldNameOfThreads() {
+        FileDisks.assumeUring();
+        for (String[] engine : new String[][] {{"uring", "uring"}, {"threads", "threads"}, {"native", "threads"},
+                {"channel", "channel"}}) {
+            Disk disk = open(Map.of("path", "e.img", "create", "1 MiB", "engine", engine[0]));
+            MemorySegment data = pattern(4096, engine[0].length());
+            succeeds(disk.writeVectored(RequestBuffers.of(data, false), 8, true));
+            assertSameBytes(data, read(disk, 8, 8), engine[0]);
+            assertEquals(engine[1], InspectTree.of(disk).get("engine"), engine[0]);
+            disk.close();
+        }
+    }
+
+    /** io_uring forced off (as seccomp, io_uring_disabled or an old kernel would): the disk uses threads, says why. */
+    @Test
+    void withoutIoUringTheDefaultFallsBackToThreadsAndSaysWhy() throws Exception {
+        List<LogRecord> logged = new ArrayList<>();
+        Handler handler = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                logged.add(record);
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        Logger logger = Logger.getLogger(FileDiskResolver.class.getName());
+        logger.addHandler(handler);
+        String before = System.getProperty(UringSupport.PROPERTY);
+        FileDiskResolver resolver;
+        try {
+            System.setProperty(UringSupport.PROPERTY, "off");
+            resolver = new FileDiskResolver(); // probes now, as the bundle does when it starts
+        } finally {
+            if (before == null) {
+                System.clearProperty(UringSupport.PROPERTY);
+            } else {
+                System.setProperty(UringSupport.PROPERTY, before);
+            }
+        }
+        try {
+            Disk first = FileDisks.resolveAsync(resolver, dir, Map.of("path", "a.img", "create", "1 MiB"), false)
+                    .join();
+            Disk second = FileDisks.resolveAsync(resolver, dir, Map.of("path", "b.img", "create", "1 MiB"), false)
+                    .join();
+            MemorySegment data = pattern(4096, 3);
+            succeeds(first.writeVectored(RequestBuffers.of(data, false), 0, true));
+            assertSameBytes(data, read(first, 0, 8), "written by the threads engine");
+            InspectTree tree = InspectTree.of(first);
+            assertEquals("threads", tree.get("engine"));
+            assertEquals("io_uring unavailable: disabled by the system property diskhost.uring=off",
+                    tree.get("io_uring"));
+            first.close();
+            second.close();
+            assertEquals(1, logged.size(), "the fallback is logged once, not per disk");
+            assertEquals("file disks use the threads engine, not uring: io_uring unavailable: disabled by the system "
+                    + "property diskhost.uring=off", logged.get(0).getMessage());
+        } finally {
+            logger.removeHandler(handler);
+        }
+
+        CompletionException e = assertThrows(CompletionException.class, () -> FileDisks.resolveAsync(resolver, dir,
+                Map.of("path", "c.img", "create", "1 MiB", "engine", "uring"), false).join());
+        ResolveError error = assertInstanceOf(ResolveException.class, e.getCause()).error();
+        assertEquals("disk 'test', kind 'file', setting 'engine': the uring engine is not available here: disabled "
+                + "by the system property diskhost.uring=off", error.message());
+        assertTrue(Files.notExists(dir.resolve("c.img")), "nothing is created for a disk that fails to resolve");
     }
 
     @Test
