@@ -20,6 +20,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -43,6 +44,8 @@ import org.diskhost.nativeio.uring.Uring;
 import org.diskhost.nativeio.uring.UringSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class FileDiskTest {
     @TempDir
@@ -50,6 +53,16 @@ class FileDiskTest {
 
     private Disk open(Map<String, Object> settings) {
         return FileDisks.resolve(dir, settings, false);
+    }
+
+    /** {@code settings} on {@code engine}: the native engines continue short transfers and punch holes each. */
+    private Disk open(String engine, Map<String, Object> settings) {
+        if (engine.equals("uring")) {
+            FileDisks.assumeUring();
+        }
+        Map<String, Object> withEngine = new HashMap<>(settings);
+        withEngine.put("engine", engine);
+        return open(withEngine);
     }
 
     private ResolveError resolveError(Map<String, Object> settings) {
@@ -111,9 +124,10 @@ class FileDiskTest {
     }
 
     /** The reference's block-device test: unmap punches a hole, zeroing the first 4 KiB and keeping the next. */
-    @Test
-    void unmapPunchesAHole() throws Exception {
-        Disk disk = open(Map.of("path", "hole.img", "create", "1 MiB"));
+    @ParameterizedTest
+    @ValueSource(strings = {"uring", "threads"})
+    void unmapPunchesAHole(String engine) throws Exception {
+        Disk disk = open(engine, Map.of("path", "hole.img", "create", "1 MiB"));
         assertEquals(UnmapBehavior.ZEROES, disk.unmapBehavior());
         MemorySegment data = pattern(64 * 1024, 5);
         write(disk, 0, data);
@@ -177,9 +191,10 @@ class FileDiskTest {
         assertSameBytes(MemorySegment.ofArray(content), MemorySegment.ofArray(Files.readAllBytes(file)), "file");
     }
 
-    @Test
-    void moreSegmentsThanOneVectoredCallTakesStillRoundTrip() {
-        Disk disk = open(Map.of("path", "iov.img", "create", "16 MiB"));
+    @ParameterizedTest
+    @ValueSource(strings = {"uring", "threads"})
+    void moreSegmentsThanOneVectoredCallTakesStillRoundTrip(String engine) {
+        Disk disk = open(engine, Map.of("path", "iov.img", "create", "16 MiB"));
         int pages = 2 * 1024 + 7; // beyond IOV_MAX: several preadv/pwritev2 calls per request
         GuestMemory memory = GuestMemory.of(allocate(2L * pages * GuestMemory.PAGE_SIZE));
         long[] scattered = new long[pages];
@@ -200,9 +215,10 @@ class FileDiskTest {
         disk.close();
     }
 
-    @Test
-    void aFileThatShrankUnderTheDiskGivesAnIoErrorNotZeros() throws Exception {
-        Disk disk = open(Map.of("path", "shrink.img", "create", "1 MiB"));
+    @ParameterizedTest
+    @ValueSource(strings = {"uring", "threads"})
+    void aFileThatShrankUnderTheDiskGivesAnIoErrorNotZeros(String engine) throws Exception {
+        Disk disk = open(engine, Map.of("path", "shrink.img", "create", "1 MiB"));
         try (RandomAccessFile file = new RandomAccessFile(dir.resolve("shrink.img").toFile(), "rw")) {
             file.setLength(4096);
         }
@@ -213,9 +229,10 @@ class FileDiskTest {
         disk.close();
     }
 
-    @Test
-    void closeFinishesQueuedRequestsFirst() {
-        Disk disk = open(Map.of("path", "close.img", "create", "4 MiB", "ioThreads", 2));
+    @ParameterizedTest
+    @ValueSource(strings = {"uring", "threads"})
+    void closeFinishesQueuedRequestsFirst(String engine) {
+        Disk disk = open(engine, Map.of("path", "close.img", "create", "4 MiB", "ioThreads", 2));
         List<CompletableFuture<Void>> writes = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
             writes.add(disk.writeVectored(RequestBuffers.of(pattern(4096, i), false), i * 8L, false));
@@ -315,9 +332,10 @@ class FileDiskTest {
         assertTrue(Files.notExists(dir.resolve("c.img")), "nothing is created for a disk that fails to resolve");
     }
 
-    @Test
-    void heapBuffersAreBouncedForDirectIo() {
-        Disk disk = open(Map.of("path", "dh.img", "create", "1 MiB", "direct", true));
+    @ParameterizedTest
+    @ValueSource(strings = {"uring", "threads"})
+    void heapBuffersAreBouncedForDirectIo(String engine) {
+        Disk disk = open(engine, Map.of("path", "dh.img", "create", "1 MiB", "direct", true));
         byte[] data = new byte[4096];
         pattern(MemorySegment.ofArray(data), 8);
         succeeds(disk.writeVectored(RequestBuffers.of(MemorySegment.ofArray(data), false), 1, false));
