@@ -14,7 +14,7 @@ import org.diskhost.nativeio.uring.UringSupport;
  * @param create if the file is missing, create it sparse with this many bytes
  * @param sectorSize the logical sector size: 512 or 4096
  * @param direct bypass the page cache (O_DIRECT)
- * @param ioThreads how many requests run on the file at once
+ * @param ioThreads how many requests run on the file at once (with the uring engine: allocation maps only)
  * @param engine how the file is read and written
  * @param engineAsked whether the settings named the engine (a default {@code uring} may still fall back)
  */

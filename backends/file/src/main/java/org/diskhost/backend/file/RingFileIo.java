@@ -15,6 +15,9 @@ import org.diskhost.nativeio.uring.Uring;
  * own io_uring straight from the caller. No thread waits: a short transfer is continued from its completion, and the
  * returned future completes on the ring's thread, so whatever is chained to it must be short and never block.
  *
+ * <p>One ring per disk rather than one per bundle: it opens and closes with the disk (a closing disk waits only for
+ * its own requests), and one disk's queue never holds up another's. A ring costs a platform thread and a few pages.
+ *
  * <p>Futures fail with an {@link IOException} (a {@link org.diskhost.nativeio.uring.UringException} carrying the
  * errno, or the ring being closed), or an {@link IllegalArgumentException} for memory the ring cannot take.
  */
