@@ -90,7 +90,7 @@ record FileOptions(Path path, boolean readOnly, OptionalLong create, int sectorS
      * The engine the settings ask for, or the default: {@code uring} where {@code uring} is available, else
      * {@code threads} where native access is, else {@code channel}. An engine asked for by name must be available.
      */
-    static Engine engine(Settings settings, UringSupport uring) {
+    private static Engine engine(Settings settings, UringSupport uring) {
         String asked = settings.optionalString(ENGINE).orElse(null);
         if (asked == null) {
             if (!Posix.AVAILABLE) {

@@ -58,10 +58,6 @@ final class NativeFileIo implements FileIo {
         return fd;
     }
 
-    boolean direct() {
-        return direct;
-    }
-
     @Override
     public long size() throws IOException {
         return Files.size(path);
