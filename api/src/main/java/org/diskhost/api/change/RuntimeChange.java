@@ -68,15 +68,15 @@ public record RuntimeChange(String source, String diskName, Settings settings) i
     }
 
     /**
-     * Reads a change from a configuration's properties as Configuration Admin gives them (to
-     * {@code ManagedServiceFactory.updated}), as {@link #parse(String, Map, String, String...)} does.
+     * A configuration's properties as Configuration Admin gives them (to {@code ManagedServiceFactory.updated}), as
+     * a map for {@link #parse}.
      */
-    public static RuntimeChange parseDictionary(String pid, Dictionary<String, ?> properties, String kind, String... known) {
+    public static Map<String, Object> properties(Dictionary<String, ?> properties) {
         Map<String, Object> map = new LinkedHashMap<>();
         for (String key : Collections.list(properties.keys())) {
             map.put(key, properties.get(key));
         }
-        return parse(pid, map, kind, known);
+        return map;
     }
 
     /**

@@ -32,7 +32,7 @@ class RuntimeChangeTest {
         properties.put("component.name", "c");
         properties.put("diskhost.note", "anything");
         properties.put("delay", "5ms");
-        RuntimeChange change = RuntimeChange.parseDictionary("org.example.x~d", properties, "x", "delay", "other");
+        RuntimeChange change = RuntimeChange.parse("org.example.x~d", RuntimeChange.properties(properties), "x", "delay", "other");
         assertEquals(Map.of("delay", "5ms"), change.settings().values());
         assertEquals(Duration.ofMillis(5), change.read(s -> s.duration("delay", Duration.ZERO)));
     }

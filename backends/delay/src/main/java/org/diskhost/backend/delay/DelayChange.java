@@ -42,12 +42,8 @@ record DelayChange(String source, String diskName, Optional<Duration> read, Opti
      * @throws IllegalArgumentException naming the property at fault
      */
     static DelayChange parse(String pid, Map<String, ?> properties) {
-        return of(RuntimeChange.parse(pid, properties, DelayDiskResolver.KIND, DelayDiskResolver.READ_DELAY,
-                DelayDiskResolver.WRITE_DELAY));
-    }
-
-    /** The delays a runtime change gives. */
-    static DelayChange of(RuntimeChange change) {
+        RuntimeChange change = RuntimeChange.parse(pid, properties, DelayDiskResolver.KIND,
+                DelayDiskResolver.READ_DELAY, DelayDiskResolver.WRITE_DELAY);
         return change.read(settings -> new DelayChange(change.source(), change.diskName(),
                 delay(settings, DelayDiskResolver.READ_DELAY), delay(settings, DelayDiskResolver.WRITE_DELAY)));
     }

@@ -63,8 +63,7 @@ public final class DelayComponent implements DiskResolver, ManagedServiceFactory
     public void updated(String pid, Dictionary<String, ?> properties) throws ConfigurationException {
         DelayChange change;
         try {
-            change = DelayChange.of(RuntimeChange.parseDictionary(pid, properties, DelayDiskResolver.KIND,
-                    DelayDiskResolver.READ_DELAY, DelayDiskResolver.WRITE_DELAY));
+            change = DelayChange.parse(pid, RuntimeChange.properties(properties));
         } catch (IllegalArgumentException e) {
             LOG.warning(() -> "configuration " + pid + ": " + e.getMessage());
             throw new ConfigurationException(null, e.getMessage(), e);

@@ -25,11 +25,7 @@ record RamResize(String source, String diskName, long bytes) {
      * @throws IllegalArgumentException naming the property at fault
      */
     static RamResize parse(String pid, Map<String, ?> properties) {
-        return of(RuntimeChange.parse(pid, properties, RamLayerResolver.KIND, SIZE));
-    }
-
-    /** The size a runtime change gives. */
-    static RamResize of(RuntimeChange change) {
+        RuntimeChange change = RuntimeChange.parse(pid, properties, RamLayerResolver.KIND, SIZE);
         return new RamResize(change.source(), change.diskName(), change.read(settings -> {
             long bytes = settings.size(SIZE);
             if (bytes == 0) {

@@ -37,8 +37,7 @@ public final class RamResizeComponent implements ManagedServiceFactory {
         RamResize resize;
         int resized;
         try {
-            resize = RamResize.of(RuntimeChange.parseDictionary(pid, properties, RamLayerResolver.KIND,
-                    RamResize.SIZE));
+            resize = RamResize.parse(pid, RuntimeChange.properties(properties));
             resized = LiveRamLayers.INSTANCE.resize(resize.diskName(), resize.bytes());
         } catch (IllegalArgumentException e) {
             LOG.warning(() -> "configuration " + pid + ": " + e.getMessage());
