@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * A backend's live objects by configured disk name (the chain elements a runtime change reaches, such as its
@@ -45,29 +46,36 @@ public class LiveChanges<D, C extends DiskChange> {
         }
     }
 
+    private final Function<? super D, String> diskName;
     private final Target<? super D, C> target;
     private final Map<String, List<D>> open = new LinkedHashMap<>();
     /** By source, in order of their last update. */
     private final LinkedHashMap<String, C> changes = new LinkedHashMap<>();
 
-    public LiveChanges(Target<? super D, C> target) {
+    /**
+     * @param diskName the configured disk a live object belongs to; the same for the object's whole life
+     * @param target how changes reach a live object
+     */
+    public LiveChanges(Function<? super D, String> diskName, Target<? super D, C> target) {
+        this.diskName = Objects.requireNonNull(diskName, "diskName");
         this.target = Objects.requireNonNull(target, "target");
     }
 
-    /** Adds a live object of disk {@code diskName}, and gives it the change in force for that disk, if any. */
-    public synchronized void register(String diskName, D live) {
-        Objects.requireNonNull(live, "live");
-        open.computeIfAbsent(diskName, n -> new ArrayList<>()).add(live);
-        target.apply(live, changeFor(diskName));
+    /** Adds a live object, and gives it the change in force for its disk, if any. */
+    public synchronized void register(D live) {
+        String name = diskName.apply(live);
+        open.computeIfAbsent(name, n -> new ArrayList<>()).add(live);
+        target.apply(live, changeFor(name));
     }
 
-    /** Removes a live object (the same instance) of disk {@code diskName}: it gets no more changes. */
-    public synchronized void unregister(String diskName, D live) {
-        List<D> objects = open.get(diskName);
+    /** Removes a live object (the same instance): it gets no more changes. */
+    public synchronized void unregister(D live) {
+        String name = diskName.apply(live);
+        List<D> objects = open.get(name);
         if (objects != null) {
             objects.removeIf(o -> o == live);
             if (objects.isEmpty()) {
-                open.remove(diskName);
+                open.remove(name);
             }
         }
     }

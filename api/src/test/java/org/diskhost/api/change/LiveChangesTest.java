@@ -15,16 +15,18 @@ class LiveChangesTest {
 
     /** A live object: what it was last given, and a value it inherited until superseded. */
     static final class Live {
+        final String disk;
         final List<String> log = new ArrayList<>();
         Integer inherited;
         int value;
 
-        Live(Integer inherited) {
+        Live(String disk, Integer inherited) {
+            this.disk = disk;
             this.inherited = inherited;
         }
     }
 
-    private final LiveChanges<Live, Change> live = new LiveChanges<>(new LiveChanges.Target<>() {
+    private final LiveChanges<Live, Change> live = new LiveChanges<>(l -> l.disk, new LiveChanges.Target<>() {
         @Override
         public void apply(Live l, Optional<Change> change) {
             l.value = change.map(Change::value).orElse(l.inherited == null ? 0 : l.inherited);
@@ -40,8 +42,8 @@ class LiveChangesTest {
     @Test
     void anObjectGetsTheChangeInForceWhenItRegistersAndOnEveryUpdateAndDelete() {
         live.update(new Change("a", "d", 1));
-        Live l = new Live(null);
-        live.register("d", l);
+        Live l = new Live("d", null);
+        live.register(l);
         assertEquals(1, l.value, "a change made before the object opened applies when it registers");
         live.update(new Change("b", "d", 2));
         assertEquals(2, l.value, "the last updated change is in force");
@@ -58,10 +60,10 @@ class LiveChangesTest {
 
     @Test
     void aRenamedChangeLeavesItsOldDiskAndOtherDisksAreUntouched() {
-        Live d = new Live(null);
-        Live e = new Live(null);
-        live.register("d", d);
-        live.register("e", e);
+        Live d = new Live("d", null);
+        Live e = new Live("e", null);
+        live.register(d);
+        live.register(e);
         live.update(new Change("a", "d", 1));
         assertEquals(List.of("none"), e.log, "a change for d does not reach e");
         live.update(new Change("a", "e", 4));
@@ -73,9 +75,9 @@ class LiveChangesTest {
 
     @Test
     void anInheritedValueHoldsUntilAChangeForTheDiskIsUpdatedOrDeleted() {
-        Live l = new Live(7);
+        Live l = new Live("d", 7);
         live.update(new Change("x", "other", 1));
-        live.register("d", l);
+        live.register(l);
         assertEquals(7, l.value, "no change for d yet: the inherited value holds");
         live.update(new Change("x", "d", 2));
         live.delete("x");
@@ -84,16 +86,16 @@ class LiveChangesTest {
 
     @Test
     void unregisteredObjectsGetNoMoreChanges() {
-        Live a = new Live(null);
-        Live b = new Live(null);
-        live.register("d", a);
-        live.register("d", b);
+        Live a = new Live("d", null);
+        Live b = new Live("d", null);
+        live.register(a);
+        live.register(b);
         assertEquals(List.of(a, b), live.live("d"));
-        live.unregister("d", a);
+        live.unregister(a);
         live.update(new Change("s", "d", 5));
         assertEquals(0, a.value);
         assertEquals(5, b.value);
-        live.unregister("d", b);
+        live.unregister(b);
         assertTrue(live.live("d").isEmpty());
     }
 }

@@ -15,7 +15,7 @@ import org.diskhost.api.change.LiveChanges;
  */
 final class LiveDelays extends LiveChanges<DelayDisk, DelayChange> {
     LiveDelays() {
-        super(new Target<>() {
+        super(DelayDisk::diskName, new Target<>() {
             @Override
             public void apply(DelayDisk disk, Optional<DelayChange> change) {
                 if (change.isPresent()) {
@@ -32,16 +32,6 @@ final class LiveDelays extends LiveChanges<DelayDisk, DelayChange> {
                 disk.forgetInherited();
             }
         });
-    }
-
-    /** Adds an opened disk and gives it the change for its name, if any. */
-    void register(DelayDisk disk) {
-        register(disk.diskName(), disk);
-    }
-
-    /** Removes a closed disk; it gets no more changes. */
-    void unregister(DelayDisk disk) {
-        unregister(disk.diskName(), disk);
     }
 
     /** The open delay disks of {@code diskName}. */

@@ -15,7 +15,7 @@ import org.diskhost.api.change.LiveChanges;
  */
 final class LiveFaults extends LiveChanges<FaultsDisk, FaultChange> {
     LiveFaults() {
-        super(new Target<>() {
+        super(FaultsDisk::diskName, new Target<>() {
             @Override
             public void apply(FaultsDisk disk, Optional<FaultChange> change) {
                 Optional<FaultChange> inForce = change.or(disk::inherited);
@@ -31,14 +31,6 @@ final class LiveFaults extends LiveChanges<FaultsDisk, FaultChange> {
                 disk.forgetInherited();
             }
         });
-    }
-
-    void register(FaultsDisk disk) {
-        register(disk.diskName(), disk);
-    }
-
-    void unregister(FaultsDisk disk) {
-        unregister(disk.diskName(), disk);
     }
 
     List<FaultsDisk> disks(String diskName) {
