@@ -1,12 +1,12 @@
 package org.diskhost.backend.delay;
 
 import java.time.Duration;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
-import org.diskhost.api.resolve.ResolveException;
+import org.diskhost.api.change.DiskChange;
+import org.diskhost.api.change.RuntimeChange;
 import org.diskhost.api.resolve.Settings;
 
 /**
@@ -16,9 +16,10 @@ import org.diskhost.api.resolve.Settings;
  * @param source the configuration's PID, shown by {@code inspect}
  * @param diskName the configured disk whose delay layers it changes
  */
-record DelayChange(String source, String diskName, Optional<Duration> read, Optional<Duration> write) {
+record DelayChange(String source, String diskName, Optional<Duration> read, Optional<Duration> write)
+        implements DiskChange {
     /** Configuration property: the disk's name (by default the name of a named factory configuration). */
-    static final String NAME = "diskhost.name";
+    static final String NAME = RuntimeChange.NAME;
 
     DelayChange {
         Objects.requireNonNull(source, "source");
@@ -33,38 +34,18 @@ record DelayChange(String source, String diskName, Optional<Duration> read, Opti
     }
 
     /**
-     * Reads a change from configuration properties: {@value #NAME} (or the name in a PID such as
-     * {@code org.diskhost.delay~demo}), {@code readDelay} and {@code writeDelay} as durations ({@code 250},
-     * {@code "250ms"}, {@code "2s"}). Other properties, except the framework's own ({@code service.*},
-     * {@code felix.*}, {@code component.*}, {@code diskhost.*}), are errors, so a misspelt delay is not ignored.
+     * Reads a change from configuration properties (see {@link RuntimeChange#parse}): {@value RuntimeChange#NAME} (or
+     * the name in a PID such as {@code org.diskhost.delay~demo}), {@code readDelay} and {@code writeDelay} as
+     * durations ({@code 250}, {@code "250ms"}, {@code "2s"}). Other properties, except the framework's own, are
+     * errors, so a misspelt delay is not ignored.
      *
      * @throws IllegalArgumentException naming the property at fault
      */
     static DelayChange parse(String pid, Map<String, ?> properties) {
-        Object name = properties.get(NAME);
-        if (name == null) {
-            int tilde = pid.indexOf('~');
-            if (tilde < 0) {
-                throw new IllegalArgumentException(NAME + ": missing; name the disk whose delays change");
-            }
-            name = pid.substring(tilde + 1);
-        }
-        String diskName = name.toString();
-        Map<String, Object> delays = new LinkedHashMap<>();
-        properties.forEach((key, value) -> {
-            if (!key.startsWith("service.") && !key.startsWith("felix.") && !key.startsWith("component.")
-                    && !key.startsWith("diskhost.")) {
-                delays.put(key, value);
-            }
-        });
-        try {
-            Settings settings = Settings.of(diskName, DelayDiskResolver.KIND, delays, null);
-            settings.allowOnly(DelayDiskResolver.READ_DELAY, DelayDiskResolver.WRITE_DELAY);
-            return new DelayChange(pid, diskName, delay(settings, DelayDiskResolver.READ_DELAY),
-                    delay(settings, DelayDiskResolver.WRITE_DELAY));
-        } catch (ResolveException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
+        RuntimeChange change = RuntimeChange.parse(pid, properties, DelayDiskResolver.KIND,
+                DelayDiskResolver.READ_DELAY, DelayDiskResolver.WRITE_DELAY);
+        return change.read(settings -> new DelayChange(change.source(), change.diskName(),
+                delay(settings, DelayDiskResolver.READ_DELAY), delay(settings, DelayDiskResolver.WRITE_DELAY)));
     }
 
     /** A delay setting, if present: a duration from 0 to {@link Delays#MAX}. */

@@ -1,9 +1,6 @@
 package org.diskhost.backend.delay;
 
-import java.util.Collections;
 import java.util.Dictionary;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.logging.Logger;
@@ -11,6 +8,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import org.diskhost.api.Disk;
+import org.diskhost.api.change.RuntimeChange;
 import org.diskhost.api.resolve.DiskResolver;
 import org.diskhost.api.resolve.DiskSpec;
 import org.diskhost.api.resolve.ResolveContext;
@@ -65,7 +63,7 @@ public final class DelayComponent implements DiskResolver, ManagedServiceFactory
     public void updated(String pid, Dictionary<String, ?> properties) throws ConfigurationException {
         DelayChange change;
         try {
-            change = DelayChange.parse(pid, toMap(properties));
+            change = DelayChange.parse(pid, RuntimeChange.properties(properties));
         } catch (IllegalArgumentException e) {
             LOG.warning(() -> "configuration " + pid + ": " + e.getMessage());
             throw new ConfigurationException(null, e.getMessage(), e);
@@ -85,13 +83,5 @@ public final class DelayComponent implements DiskResolver, ManagedServiceFactory
                 .orElseGet(() -> Stream.of(change.read().map(r -> "read " + Delays.show(r)),
                         change.write().map(w -> "write " + Delays.show(w))).flatMap(Optional::stream)
                         .collect(Collectors.joining(", ", "", " (when the disk opens)")));
-    }
-
-    private static Map<String, Object> toMap(Dictionary<String, ?> properties) {
-        Map<String, Object> map = new LinkedHashMap<>();
-        for (String key : Collections.list(properties.keys())) {
-            map.put(key, properties.get(key));
-        }
-        return map;
     }
 }

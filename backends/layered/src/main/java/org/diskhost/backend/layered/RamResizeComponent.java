@@ -1,11 +1,11 @@
 package org.diskhost.backend.layered;
 
-import java.util.Collections;
 import java.util.Dictionary;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.logging.Logger;
 
+import org.diskhost.api.change.RuntimeChange;
 import org.osgi.service.cm.ConfigurationException;
 import org.osgi.service.cm.ManagedServiceFactory;
 import org.osgi.service.component.annotations.Component;
@@ -37,11 +37,7 @@ public final class RamResizeComponent implements ManagedServiceFactory {
         RamResize resize;
         int resized;
         try {
-            Map<String, Object> map = new LinkedHashMap<>();
-            for (String key : Collections.list(properties.keys())) {
-                map.put(key, properties.get(key));
-            }
-            resize = RamResize.parse(pid, map);
+            resize = RamResize.parse(pid, RuntimeChange.properties(properties));
             resized = LiveRamLayers.INSTANCE.resize(resize.diskName(), resize.bytes());
         } catch (IllegalArgumentException e) {
             LOG.warning(() -> "configuration " + pid + ": " + e.getMessage());

@@ -7,7 +7,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
-import org.diskhost.api.resolve.ResolveException;
+import org.diskhost.api.change.DiskChange;
+import org.diskhost.api.change.RuntimeChange;
 import org.diskhost.api.resolve.Settings;
 
 /**
@@ -18,9 +19,9 @@ import org.diskhost.api.resolve.Settings;
  * @param diskName the configured disk whose faults layers it changes
  * @param values the settings it replaces, as strings and lists of strings
  */
-record FaultChange(String source, String diskName, Map<String, Object> values) {
+record FaultChange(String source, String diskName, Map<String, Object> values) implements DiskChange {
     /** Configuration property: the disk's name (by default the name of a named factory configuration). */
-    static final String NAME = "diskhost.name";
+    static final String NAME = RuntimeChange.NAME;
 
     FaultChange {
         Objects.requireNonNull(source, "source");
@@ -29,42 +30,28 @@ record FaultChange(String source, String diskName, Map<String, Object> values) {
     }
 
     /**
-     * Reads a change from configuration properties: {@value #NAME} (or the name in a PID such as
-     * {@code org.example.diskhost.faults~demo}) and any of the rule's settings ({@code ops}, {@code error},
-     * {@code medium}, {@code rate}, {@code from}, {@code count}, {@code file}; the file as an absolute path). Other
-     * properties, except the framework's own ({@code service.*}, {@code felix.*}, {@code component.*},
+     * Reads a change from configuration properties (see {@link RuntimeChange#parse}): {@value #NAME} (or the name in
+     * a PID such as {@code org.example.diskhost.faults~demo}) and any of the rule's settings ({@code ops},
+     * {@code error}, {@code medium}, {@code rate}, {@code from}, {@code count}, {@code file}; the file as an absolute
+     * path). Other properties, except the framework's own ({@code service.*}, {@code felix.*}, {@code component.*},
      * {@code diskhost.*}), are errors, so that a misspelt setting is not ignored.
      *
      * @throws IllegalArgumentException naming the disk, the kind and the property at fault
      */
     static FaultChange parse(String pid, Map<String, ?> properties) {
-        Object name = properties.get(NAME);
-        if (name == null) {
-            int tilde = pid.indexOf('~');
-            if (tilde < 0) {
-                throw new IllegalArgumentException(NAME + ": missing; name the disk whose faults change");
-            }
-            name = pid.substring(tilde + 1);
-        }
-        String diskName = name.toString();
+        RuntimeChange change = RuntimeChange.parse(pid, properties, FaultsDiskResolver.KIND, FaultRule.SETTINGS);
+        // the values as a handover state holds them, so that a successor reads back the same change
         Map<String, Object> values = new LinkedHashMap<>();
-        properties.forEach((key, value) -> {
-            if (!key.startsWith("service.") && !key.startsWith("felix.") && !key.startsWith("component.")
-                    && !key.startsWith("diskhost.")) {
-                values.put(key, handable(value));
-            }
-        });
-        try {
-            Settings settings = Settings.of(diskName, FaultsDiskResolver.KIND, values, null);
-            settings.allowOnly(FaultRule.SETTINGS);
+        change.settings().values().forEach((key, value) -> values.put(key, handable(value)));
+        change.read(ignored -> {
+            Settings settings = Settings.of(change.diskName(), FaultsDiskResolver.KIND, values, null);
             FaultRule.parse(settings); // every value given is valid
             if (settings.optionalPath(FaultRule.FILE).filter(p -> !p.isAbsolute()).isPresent()) {
                 throw settings.invalid(FaultRule.FILE, "must be an absolute path in a runtime change");
             }
-        } catch (ResolveException e) {
-            throw new IllegalArgumentException(e.getMessage(), e);
-        }
-        return new FaultChange(pid, diskName, values);
+            return null;
+        });
+        return new FaultChange(change.source(), change.diskName(), values);
     }
 
     /**

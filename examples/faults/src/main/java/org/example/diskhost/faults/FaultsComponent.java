@@ -1,13 +1,11 @@
 package org.example.diskhost.faults;
 
-import java.util.Collections;
 import java.util.Dictionary;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.logging.Logger;
 
 import org.diskhost.api.Disk;
+import org.diskhost.api.change.RuntimeChange;
 import org.diskhost.api.resolve.DiskResolver;
 import org.diskhost.api.resolve.DiskSpec;
 import org.diskhost.api.resolve.ResolveContext;
@@ -61,11 +59,7 @@ public final class FaultsComponent implements DiskResolver, ManagedServiceFactor
     public void updated(String pid, Dictionary<String, ?> properties) throws ConfigurationException {
         FaultChange change;
         try {
-            Map<String, Object> map = new LinkedHashMap<>();
-            for (String key : Collections.list(properties.keys())) {
-                map.put(key, properties.get(key));
-            }
-            change = FaultChange.parse(pid, map);
+            change = FaultChange.parse(pid, RuntimeChange.properties(properties));
         } catch (IllegalArgumentException e) {
             LOG.warning(() -> "configuration " + pid + ": " + e.getMessage());
             throw new ConfigurationException(null, e.getMessage(), e);
