@@ -11,30 +11,12 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.diskhost.testkit.ExternalTools;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The launcher as users run it: {@code bin/diskhost} in a real process with the assembled distribution. */
-class LauncherIT {
+class LauncherIT extends LauncherTest {
     private static final Path ROOT = Launcher.ROOT;
     private static final Path DIST = Launcher.DIST;
-
-    @TempDir
-    Path dir;
-
-    private Launcher host;
-
-    @AfterEach
-    void stop() {
-        if (host != null) {
-            host.close();
-        }
-    }
-
-    private void start(Path config) throws IOException {
-        host = Launcher.start(dir, config);
-    }
 
     private void await(String text, int times) throws InterruptedException, IOException {
         host.await(text, times);

@@ -8,27 +8,14 @@ import java.nio.file.Path;
 
 import org.diskhost.testkit.ExternalTools;
 import org.diskhost.testkit.Nbdsh;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Byte-granular NBD through the launcher process, as a libnbd user meets it: the server advertises a minimum block
  * size of 1, and nbdsh (which keeps to the advertised sizes) reads and writes single bytes at odd offsets, from two
  * connections and two processes at once, on a file disk.
  */
-class NbdByteGranularIT {
-    @TempDir
-    Path dir;
-
-    private Launcher launcher;
-
-    @AfterEach
-    void stop() {
-        if (launcher != null) {
-            launcher.close();
-        }
-    }
+class NbdByteGranularIT extends LauncherTest {
 
     @Test
     void nbdshReadsAndWritesSingleBytesThroughTheLauncher() throws Exception {
@@ -37,7 +24,7 @@ class NbdByteGranularIT {
                 {"disks": {"bytes": {"kind": "file", "path": "bytes.img", "create": "8 MiB"}},
                  "nbd": {"listen": "none", "unixSocket": "nbd.sock"}}
                 """);
-        launcher = Launcher.start(dir, config);
+        Launcher launcher = start(config);
         launcher.await("disk 'bytes' is ready", 1);
         launcher.await("NBD server listening on unix", 1);
         String uri = "nbd+unix:///bytes?socket=" + dir.resolve("var/nbd.sock");

@@ -19,28 +19,14 @@ import java.util.Random;
 
 import org.diskhost.testkit.ExternalTools;
 import org.diskhost.testkit.Nbdsh;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What the README promises of the NBD server, checked where users reach it: {@code bin/diskhost} serving the host's
  * disks (never a bare {@code Disk}: the host's own wrapper once dropped block status) to real clients.
  */
-class NbdThroughLauncherIT {
+class NbdThroughLauncherIT extends LauncherTest {
     private static final long MiB = 1 << 20;
-
-    @TempDir
-    Path dir;
-
-    private Launcher host;
-
-    @AfterEach
-    void stop() {
-        if (host != null) {
-            host.close();
-        }
-    }
 
     /**
      * {@code nbdinfo --map} shows the holes of a sparse file disk, of a dynamic VHDX made by qemu-img, and of a RAM
@@ -55,7 +41,7 @@ class NbdThroughLauncherIT {
                 var.resolve("dyn.vhdx").toString(), "128M");
         ExternalTools.ok(dir, "qemu-io", "-f", "vhdx", "-c", "write -P 0x5a 64M 1M", var.resolve("dyn.vhdx").toString());
         String socket = var.resolve("nbd.sock").toString();
-        host = Launcher.start(dir, """
+        start("""
                 {"disks": {"sparse": {"kind": "file", "path": "sparse.img"},
                            "dyn":    {"kind": "vhd", "path": "dyn.vhdx"},
                            "diff":   {"kind": "ramdiff", "disk": {"kind": "file", "path": "base.img"}}},
@@ -102,7 +88,7 @@ class NbdThroughLauncherIT {
     void everyNbdFeatureTheReadmeClaimsWorksThroughTheHost() throws Exception {
         Path var = Files.createDirectories(dir.resolve("var"));
         int port = freePort();
-        host = Launcher.start(dir, """
+        start("""
                 {"disks": {"data": {"kind": "file", "path": "data.img", "create": "64 MiB"}},
                  "nbd": {"listen": "127.0.0.1:%d", "exports": ["data", "view=data;readOnly"], "defaultExport": "data",
                          "maxConnections": 4, "handshakeTimeout": "2s", "maxPayload": "4 MiB",

@@ -1,0 +1,38 @@
+package org.diskhost.itests;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What the tests of the launcher process share: a directory of their own for the configuration, data and deploy
+ * directories, and the host started there with {@link #start}, killed after each test if it still runs.
+ */
+abstract class LauncherTest {
+    @TempDir
+    Path dir;
+
+    /** The host the test started, or null. */
+    Launcher host;
+
+    /** Starts {@code bin/diskhost} with {@code config} in {@link #dir} (see {@link Launcher#start(Path, Path)}). */
+    Launcher start(Path config) throws IOException {
+        host = Launcher.start(dir, config);
+        return host;
+    }
+
+    /** Starts {@code bin/diskhost} with a configuration given as JSON text. */
+    Launcher start(String configJson) throws IOException {
+        host = Launcher.start(dir, configJson);
+        return host;
+    }
+
+    @AfterEach
+    void killHost() {
+        if (host != null) {
+            host.close();
+        }
+    }
+}
