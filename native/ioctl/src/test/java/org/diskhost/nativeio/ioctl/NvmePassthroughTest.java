@@ -76,7 +76,7 @@ class NvmePassthroughTest {
         assertEquals(new Command(0x0E, 3, 1023, 1, 0, 0, 0, 0, 0), Command.reservationReport(3, 4096));
         assertEquals(new Command(0x0E, 3, 15, 1, 0, 0, 0, 0, 0), Command.reservationReport(3, 64));
         assertThrows(IllegalArgumentException.class, () -> Command.reservationReport(3, 62));
-        assertThrows(IllegalArgumentException.class, () -> new Command(0x100, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+        assertThrows(IllegalArgumentException.class, () -> new Command(0x100, 0, 0, 0, 0, 0, 0, 0, 0));
     }
 
     @Test
