@@ -2,6 +2,7 @@ package org.diskhost.nativeio.ioctl;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Optional;
+import java.util.function.IntSupplier;
 
 /**
  * Descriptors and raw ioctls: {@code open}, {@code close} and {@code ioctl} of libc, failures as
@@ -46,14 +47,7 @@ public final class Ioctl {
      *                        {@link Errnos#ENOMEDIUM} (a device without its medium)
      */
     public static int open(String path, int flags) throws ErrnoException {
-        int fd;
-        do {
-            fd = Native.open(path, flags | Native.O_CLOEXEC);
-        } while (fd == -Errnos.EINTR);
-        if (fd < 0) {
-            throw new ErrnoException("open " + path, -fd);
-        }
-        return fd;
+        return retried(() -> Native.open(path, flags | Native.O_CLOEXEC), "open " + path);
     }
 
     /**
@@ -83,22 +77,22 @@ public final class Ioctl {
      *                        drivers also answer unknown requests so), {@link Errnos#EFAULT}, or the request's own
      */
     public static int call(int fd, long request, MemorySegment arg, String what) throws ErrnoException {
-        int rc;
-        do {
-            rc = Native.ioctl(fd, request, arg);
-        } while (rc == -Errnos.EINTR);
-        if (rc < 0) {
-            throw new ErrnoException(what, -rc);
-        }
-        return rc;
+        return retried(() -> Native.ioctl(fd, request, arg), what);
     }
 
-    /** {@code ioctl(fd, request, arg)} with an integer argument; otherwise as {@link #call(int, long, MemorySegment,
-     * String)}. */
+    /**
+     * {@code ioctl(fd, request, arg)} with an integer argument (or none: pass 0); otherwise as
+     * {@link #call(int, long, MemorySegment, String)}.
+     */
     public static int call(int fd, long request, long arg, String what) throws ErrnoException {
+        return retried(() -> Native.ioctl(fd, request, arg), what);
+    }
+
+    /** Makes {@code call} (a result or -errno) until it answers anything but EINTR. */
+    private static int retried(IntSupplier call, String what) throws ErrnoException {
         int rc;
         do {
-            rc = Native.ioctl(fd, request, arg);
+            rc = call.getAsInt();
         } while (rc == -Errnos.EINTR);
         if (rc < 0) {
             throw new ErrnoException(what, -rc);
