@@ -18,9 +18,10 @@ import java.lang.invoke.VarHandle;
  * <h2>Errors</h2>
  * Every call throws {@link ErrnoException}:
  * <ul>
- * <li>{@link Errnos#EOPNOTSUPP}: the device has no reservation support (loop devices, for one) or a flag it does not
- * know (only {@link #PR_FL_IGNORE_KEY}, and only for register, reserve and release);</li>
- * <li>{@link Errnos#EPERM}: the descriptor is not open for writing and the caller lacks {@code CAP_SYS_ADMIN};</li>
+ * <li>{@link Errnos#EOPNOTSUPP}: the device has no reservation support (loop devices, for one), or a flag the kernel
+ * does not accept ({@link #PR_FL_IGNORE_KEY} is the only one defined);</li>
+ * <li>{@link Errnos#EPERM}: on recent kernels, the descriptor is not open for writing and the caller lacks
+ * {@code CAP_SYS_ADMIN};</li>
  * <li>{@link Errnos#EBADE}: a reservation conflict. The kernel answers a conflict not with an errno but with the
  * positive status {@code PR_STS_RESERVATION_CONFLICT} (0x18, the SCSI status; older kernels passed NVMe's own
  * 0x83 through); both become EBADE, the errno Linux gives I/O that a reservation refuses, so a backend maps one errno

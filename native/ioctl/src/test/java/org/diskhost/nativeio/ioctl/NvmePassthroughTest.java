@@ -24,9 +24,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The pure parts of NVMe passthrough: the command's encoding and the parsers, against byte fixtures written at the
- * offsets of the NVM Express Base Specification (2.0: Identify Controller figure 275, Identify Namespace figure 114
- * of the NVM Command Set specification, Reservation Status Extended Data Structure figures 394/395). The machines
- * these tests run on have no NVMe device, so the ioctls themselves are only checked for their numbers.
+ * offsets of the NVM Express specifications (Base: Identify Controller data structure, Reservation Status Extended
+ * Data Structure and Registered Controller Extended Data Structure; NVM Command Set: Identify Namespace data
+ * structure). The machines these tests run on have no NVMe device, so the ioctls themselves are only checked for
+ * their numbers.
  */
 class NvmePassthroughTest {
     /** Little-endian writes at byte offsets, as the specification numbers them. */
