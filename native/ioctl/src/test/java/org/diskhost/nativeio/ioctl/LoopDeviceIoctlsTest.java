@@ -41,12 +41,16 @@ class LoopDeviceIoctlsTest {
 
     @AfterEach
     void detach() throws Exception {
-        // Descriptors first: a device still open is detached only lazily (autoclear).
-        for (int fd : fds) {
-            Ioctl.close(fd);
-        }
-        for (LoopDevice loop : loops) {
-            loop.detach();
+        // Descriptors first: a device still open is detached only lazily (autoclear). Every device is detached even
+        // when a close fails.
+        try {
+            for (int fd : fds) {
+                Ioctl.close(fd);
+            }
+        } finally {
+            for (LoopDevice loop : loops) {
+                loop.detach();
+            }
         }
     }
 
