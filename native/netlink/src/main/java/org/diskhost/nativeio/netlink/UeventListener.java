@@ -52,7 +52,8 @@ import java.util.logging.Logger;
  * with {@link Uevent#isBlockResize}). Datagrams from any sender but the kernel ({@code sockaddr_nl.nl_pid != 0}: a
  * process with CAP_NET_ADMIN may send to the group) and datagrams that are not uevents are dropped. The receive buffer
  * is {@value #RECEIVE_BUFFER} bytes (beyond {@code net.core.rmem_max} where the process may: SO_RCVBUFFORCE), so a
- * burst is rarely lost; when it is (the kernel reports ENOBUFS), the loss is logged at FINE and listening goes on.
+ * burst is rarely lost; when it is (the kernel reports ENOBUFS, and drops everything it sends to this socket until
+ * the listener has emptied its queue), the loss is logged at FINE and listening goes on.
  * Events can therefore be missed: a user polls as well, and treats an event as a hint to look now.
  *
  * <h2>Threads</h2>
