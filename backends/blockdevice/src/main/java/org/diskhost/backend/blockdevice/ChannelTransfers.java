@@ -47,6 +47,15 @@ final class ChannelTransfers implements Transfers {
     @Override
     public CompletableFuture<Integer> write(List<MemorySegment> segments, long offset, boolean dsync) {
         return threads.call(() -> {
+            long bytes = 0;
+            for (MemorySegment segment : segments) {
+                bytes += segment.byteSize();
+            }
+            // A write past the end would fail with an IOException that carries no errno: refuse it as the
+            // kernel's short transfer would (the JDK sizes a block device with BLKGETSIZE64).
+            if (offset + bytes > channel.size()) {
+                return 0;
+            }
             long position = offset;
             for (MemorySegment segment : segments) {
                 ByteBuffer buffer = segment.asByteBuffer();

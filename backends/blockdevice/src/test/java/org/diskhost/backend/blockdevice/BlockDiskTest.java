@@ -100,9 +100,8 @@ class BlockDiskTest {
     }
 
     private static DiskError error(CompletableFuture<?> future) {
-        CompletionException e = assertThrows(CompletionException.class, () -> future.get(10, TimeUnit.SECONDS) == null
-                ? future.join() : future.join());
-        return DiskError.of(e);
+        return DiskError.of(assertThrows(CompletionException.class,
+                () -> future.orTimeout(10, TimeUnit.SECONDS).join()));
     }
 
     @Test
@@ -193,7 +192,8 @@ class BlockDiskTest {
         // The backend itself, below Disk's range check: the kernel's short transfer and ENOSPC are what tell.
         BlockOptions options = BlockOptions.parse(org.diskhost.api.resolve.Settings.of("test", "block",
                 Map.of("path", loop.path().toString()), dir), false, org.diskhost.nativeio.uring.Uring.probe());
-        try (BlockDisk disk = BlockDisk.open(options, org.diskhost.nativeio.uring.Uring.probe())) {
+        BlockDisk disk = BlockDisk.open(options, org.diskhost.nativeio.uring.Uring.probe());
+        try {
             long last = disk.sectorCount() - 1;
             assertEquals(DiskError.IllegalBlock.class, DiskError.of(assertThrows(CompletionException.class,
                     () -> disk.readVectored(RequestBuffers.of(arena.allocate(4096, 4096), true), last).join()))
@@ -204,6 +204,8 @@ class BlockDiskTest {
             assertEquals(DiskError.IllegalBlock.class, DiskError.of(assertThrows(CompletionException.class,
                     () -> disk.readVectored(RequestBuffers.of(arena.allocate(4096, 4096), true), Long.MAX_VALUE / 512)
                             .join())).getClass());
+        } finally {
+            disk.close();
         }
     }
 

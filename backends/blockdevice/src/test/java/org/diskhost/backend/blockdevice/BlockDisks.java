@@ -3,6 +3,7 @@ package org.diskhost.backend.blockdevice;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletionException;
 
 import org.diskhost.api.Disk;
 import org.diskhost.api.resolve.StandaloneResolution;
@@ -19,7 +20,11 @@ final class BlockDisks {
     static Disk resolve(BlockDiskResolver resolver, Path base, Map<String, Object> settings, boolean readOnly) {
         Map<String, Object> config = new LinkedHashMap<>(settings);
         config.put("kind", BlockDiskResolver.KIND);
-        return StandaloneResolution.of(base, resolver).resolve("test", config, readOnly).join().disk();
+        try {
+            return StandaloneResolution.of(base, resolver).resolve("test", config, readOnly).join().disk();
+        } catch (CompletionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : e; // the resolver's error, as the host logs it
+        }
     }
 
     static Disk resolve(Path base, Map<String, Object> settings) {
