@@ -8,8 +8,11 @@ import java.util.Map;
 /**
  * Strict JSON for the host's configuration: objects become ordered maps, arrays lists, integers {@code Long},
  * other numbers {@code Double}. Errors give the line and column.
+ *
+ * <p>Public for the tools in {@code bench/} that take a disk spec on their command line; the package stays private to
+ * the bundle.
  */
-final class Json {
+public final class Json {
     private final String text;
     private int pos;
 
@@ -18,7 +21,7 @@ final class Json {
     }
 
     /** Thrown for malformed JSON; the message has the line and column. */
-    static final class ParseException extends IllegalArgumentException {
+    public static final class ParseException extends IllegalArgumentException {
         private static final long serialVersionUID = 1L;
 
         ParseException(String message) {
@@ -39,7 +42,7 @@ final class Json {
 
     /** Parses a document whose top level must be an object. */
     @SuppressWarnings("unchecked")
-    static Map<String, Object> parseObject(String text) {
+    public static Map<String, Object> parseObject(String text) {
         Object value = parse(text);
         if (!(value instanceof Map)) {
             throw new ParseException("the top level must be an object");
@@ -244,7 +247,7 @@ final class Json {
     }
 
     /** Compact JSON text of a value made of maps, lists, strings, numbers, booleans and null. */
-    static String write(Object value) {
+    public static String write(Object value) {
         StringBuilder out = new StringBuilder();
         write(value, out);
         return out.toString();
