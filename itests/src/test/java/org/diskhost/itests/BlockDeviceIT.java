@@ -1,0 +1,84 @@
+package org.diskhost.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.ops4j.pax.exam.CoreOptions.junitBundles;
+import static org.ops4j.pax.exam.CoreOptions.options;
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+import static org.ops4j.pax.exam.CoreOptions.workingDirectory;
+
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+import org.diskhost.api.Disk;
+import org.diskhost.paxexam.DiskhostOptions;
+import org.diskhost.testkit.ExternalTools;
+import org.diskhost.testkit.LoopDevice;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+
+/**
+ * The {@code block} bundle in a real framework: a disk on a real loop device, configured at run time, served by the
+ * NBD server and checked by qemu-img against the device's backing file, before and after the device grows.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class BlockDeviceIT extends HostTestSupport {
+    private static final int MiB = 1 << 20;
+
+    @Configuration
+    public Option[] config() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        return options(
+                workingDirectory("target/paxexam-block"),
+                systemProperty(DiskhostOptions.BUNDLES_PROPERTY)
+                        .value(System.getProperty(DiskhostOptions.BUNDLES_PROPERTY)),
+                DiskhostOptions.host(),
+                DiskhostOptions.backends("blockdevice"),
+                DiskhostOptions.nbd("127.0.0.1:" + port, "nbd.sock"),
+                DiskhostOptions.dataDirectory(Files.createTempDirectory("diskhost-block-it")),
+                junitBundles());
+    }
+
+    @Test
+    public void aBlockDiskIsServedOverNbdAndFollowsAResize() throws Exception {
+        Path dir = dataDirectory();
+        Path backing = dir.resolve("backing.img");
+        byte[] content = new byte[32 * MiB];
+        new Random(7).nextBytes(content);
+        Files.write(backing, content);
+        try (LoopDevice loop = LoopDevice.over(backing).sectorSize(4096).directIo(true).attach()) {
+            configure("blk", "{\"kind\": \"block\", \"path\": \"" + loop.path() + "\"}");
+            Disk disk = awaitDisk("blk");
+            assertEquals(4096, disk.sectorSize());
+            assertEquals(32 * MiB / 4096, disk.sectorCount());
+            String uri = "nbd+unix:///blk?socket=" + dir.resolve("nbd.sock");
+            ExternalTools.await(dir, "qemu-img", "info", uri);
+            ExternalTools.ok(dir, "qemu-img", "compare", "-f", "raw", "-F", "raw", backing.toString(), uri);
+            ExternalTools.ok(dir, "qemu-io", "-f", "raw", "-c", "write -f -P 0x5c 4M 64k", uri);
+            ExternalTools.ok(dir, "qemu-img", "compare", "-f", "raw", "-F", "raw", backing.toString(), uri);
+
+            try (var file = new java.io.RandomAccessFile(backing.toFile(), "rw")) {
+                file.setLength(48L * MiB);
+            }
+            var resized = disk.waitResize(32 * MiB / 4096);
+            loop.resize();
+            assertEquals(48L * MiB / 4096, (long) resized.get(2, TimeUnit.SECONDS));
+            String info = ExternalTools.ok(dir, "nbdinfo", uri);
+            assertTrue(info, info.contains("export-size: " + 48L * MiB));
+            ExternalTools.ok(dir, "qemu-img", "compare", "-f", "raw", "-F", "raw", backing.toString(), uri);
+            host().remove("blk"); // closes the device before the loop device is detached
+        }
+    }
+}
