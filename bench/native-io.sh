@@ -11,7 +11,8 @@
 #              would measure memory copies (the script refuses tmpfs and checks that O_DIRECT works)
 #   RAMP       unmeasured seconds before each run (default 2)
 #   JOBS       a regular expression picking rows ("4k randread qd1", "4k randread qd32", "1M read qd8", "1M write qd8")
-#   COLUMNS    the columns to run (default "fio-uring fio-psync file-uring file-threads block")
+#   COLUMNS    the columns to run (default "fio-uring fio-psync file-uring file-threads fio-loop block"; fio-loop is
+#              fio io_uring on the loop device, the reference of the block column)
 #   JFR        a directory: each DiskLoad run records a Java Flight Recording there (profile settings)
 #   SKIP_BUILD set to 1 to use bench/jmh as already built (default: build it with -am, so the jars are this tree's)
 #
@@ -31,7 +32,7 @@ runtime=${1:-15}
 size=${2:-1G}
 ramp=${RAMP:-2}
 job_filter=${JOBS:-.}
-columns=${COLUMNS:-fio-uring fio-psync file-uring file-threads block}
+columns=${COLUMNS:-fio-uring fio-psync file-uring file-threads fio-loop block}
 dir=${BENCH_DIR:-$home/bench/target/native-io}
 
 lock=${DISKHOST_BUILD_LOCK-/tmp/diskhost-build.lock}
@@ -104,8 +105,8 @@ record() { # row, column, then "iops mib mean_us p99_us" or a word for a cell th
   printf '%s\t%s\t%s\n' "$1" "$2" "$3" >> "$results"
 }
 
-run_fio() { # row, column, rw, bs, qd, engine
-  local row=$1 column=$2 rw=$3 bs=$4 qd=$5 engine=$6
+run_fio() { # row, column, rw, bs, qd, engine[, device or file: the bench file by default]
+  local row=$1 column=$2 rw=$3 bs=$4 qd=$5 engine=$6 target=${7:-$image}
   local shape=(--iodepth="$qd" --size="$bytes")
   if [ "$engine" = psync ]; then
     shape=(--iodepth=1 --numjobs="$qd" --group_reporting)
@@ -115,7 +116,7 @@ run_fio() { # row, column, rw, bs, qd, engine
       shape+=(--size="$bytes")
     fi
   fi
-  fio --name=bench --filename="$image" --ioengine="$engine" --direct=1 --rw="$rw" --bs="$bs" "${shape[@]}" \
+  fio --name=bench --filename="$target" --ioengine="$engine" --direct=1 --rw="$rw" --bs="$bs" "${shape[@]}" \
       --norandommap --randrepeat=0 --time_based --runtime="$runtime" --ramp_time="$ramp" --lat_percentiles=1 \
       --output-format=json --output="$work/fio.json"
   record "$row" "$column" "$(python3 - "$work/fio.json" <<'PY'
@@ -172,6 +173,12 @@ for job in "${jobs[@]}"; do
           "{\"kind\":\"file\",\"path\":\"$image\",\"engine\":\"uring\",\"direct\":true}" ;;
       file-threads) run_load "$row" "$column" "$rw" "$bs" "$qd" \
           "{\"kind\":\"file\",\"path\":\"$image\",\"engine\":\"threads\",\"direct\":true,\"ioThreads\":$threads}" ;;
+      fio-loop)
+        if [ -z "$loop" ]; then
+          record "$row" "$column" "n/a"
+        else
+          run_fio "$row" "$column" "$rw" "$bs" "$qd" io_uring "$loop"
+        fi ;;
       block)
         if [ -z "$loop" ]; then
           record "$row" "$column" "n/a"
@@ -194,19 +201,22 @@ for line in open(results):
     row, column, cell = line.rstrip("\n").split("\t")
     rows.setdefault(row, {})[column] = [float(v) for v in cell.split()] if cell[0].isdigit() else cell
 names = {"fio-uring": "fio io_uring", "fio-psync": "fio psync", "file-uring": "file (uring)",
-         "file-threads": "file (threads)", "block": "block (loop)"}
+         "file-threads": "file (threads)", "fio-loop": "fio io_uring (loop)", "block": "block (loop)"}
+# The loop device is compared with fio on the same loop device: the loop driver's own cost is on both sides.
+reference = {"fio-loop": "fio-loop", "block": "fio-loop"}
 print(f"O_DIRECT, {runtime} s per run after {ramp} s of ramp, a {size} file in {where}; {machine}\n")
 print("| job | engine | IOPS | MiB/s | mean µs | p99 µs | IOPS / fio io_uring | mean / fio io_uring |")
 print("|---|---|---:|---:|---:|---:|---:|---:|")
 for row, cells in rows.items():
-    ref = cells.get("fio-uring")
     for column, cell in cells.items():
+        ref = cells.get(reference.get(column, "fio-uring"))
         if isinstance(cell, str):
             print(f"| {row} | {names[column]} | {cell} | | | | | |")
             continue
         iops, mib, mean, p99 = cell
         ratios = (f"{iops / ref[0]:.2f}", f"{mean / ref[2]:.2f}") if isinstance(ref, list) else ("-", "-")
         print(f"| {row} | {names[column]} | {iops:.0f} | {mib:.1f} | {mean:.1f} | {p99:.1f} | {ratios[0]} | {ratios[1]} |")
+print("\nRatios of block (loop) are to fio io_uring on the same loop device; all others to fio io_uring on the file.")
 if loop_note:
     print(f"\nblock (loop): {loop_note}")
 PY
