@@ -6,7 +6,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -264,43 +263,21 @@ final class BlockDisk implements DiskIo {
 
     @Override
     public CompletableFuture<Void> readVectored(RequestBuffers buffers, long sector) {
-        long count = buffers.length() >>> sectorShift;
-        if (outside(sector, count)) {
-            return DiskException.failed(new DiskError.IllegalBlock());
-        }
-        if (count == 0) {
-            return CompletableFuture.completedFuture(null);
-        }
-        long length = count << sectorShift;
-        long offset = sector << sectorShift;
-        CompletableFuture<Void> done;
-        try {
-            List<MemorySegment> segments = limit(buffers.segments(true), length);
-            if (usableInPlace(segments)) {
-                done = transfer(segments, offset, false, false);
-            } else {
-                bounced.increment();
-                BounceBuffer bounce = BounceBuffer.allocate(length);
-                done = transfer(List.of(bounce.segment()), offset, false, false)
-                        .thenRun(() -> buffers.subrange(0, length).writer().write(bounce.segment()))
-                        .whenComplete((ok, failure) -> bounce.close());
-            }
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(DeviceErrors.of(e, device.kind(), where));
-        }
-        return finish(done, () -> {
-            reads.increment();
-            bytesRead.add(length);
-        });
+        return transfer(buffers, sector, false, false);
     }
 
     @Override
     public CompletableFuture<Void> writeVectored(RequestBuffers buffers, long sector, boolean fua) {
+        return transfer(buffers, sector, true, fua);
+    }
+
+    /** A read or write of the whole sectors of {@code buffers} at {@code sector}, in place or through a bounce. */
+    private CompletableFuture<Void> transfer(RequestBuffers buffers, long sector, boolean write, boolean fua) {
         long count = buffers.length() >>> sectorShift;
         if (outside(sector, count)) {
             return DiskException.failed(new DiskError.IllegalBlock());
         }
-        if (readOnly) {
+        if (write && readOnly) {
             return DiskException.failed(new DiskError.ReadOnly());
         }
         if (count == 0) {
@@ -308,30 +285,38 @@ final class BlockDisk implements DiskIo {
         }
         long length = count << sectorShift;
         long offset = sector << sectorShift;
+        RequestBuffers sectors = buffers.subrange(0, length); // a trailing partial sector is not transferred
         CompletableFuture<Void> done;
         try {
-            List<MemorySegment> segments = limit(buffers.segments(false), length);
-            if (usableInPlace(segments)) {
-                done = transfer(segments, offset, true, fua);
-            } else {
-                bounced.increment();
-                BounceBuffer bounce = BounceBuffer.allocate(length);
-                try {
-                    buffers.reader().read(bounce.segment());
-                    done = transfer(List.of(bounce.segment()), offset, true, fua)
-                            .whenComplete((ok, failure) -> bounce.close());
-                } catch (RuntimeException e) {
-                    bounce.close();
-                    throw e;
-                }
-            }
+            List<MemorySegment> segments = sectors.segments(!write);
+            done = usableInPlace(segments) ? transfer(segments, offset, write, fua)
+                    : bounced(sectors, offset, write, fua);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(DeviceErrors.of(e, device.kind(), where));
         }
         return finish(done, () -> {
-            writes.increment();
-            bytesWritten.add(length);
+            (write ? writes : reads).increment();
+            (write ? bytesWritten : bytesRead).add(length);
         });
+    }
+
+    /** Moves {@code sectors} through a bounce buffer of the disk's own, aligned for O_DIRECT. */
+    private CompletableFuture<Void> bounced(RequestBuffers sectors, long offset, boolean write, boolean fua) {
+        bounced.increment();
+        BounceBuffer bounce = BounceBuffer.allocate(sectors.length());
+        try {
+            if (write) {
+                sectors.reader().read(bounce.segment());
+            }
+            CompletableFuture<Void> moved = transfer(List.of(bounce.segment()), offset, write, fua);
+            if (!write) {
+                moved = moved.thenRun(() -> sectors.writer().write(bounce.segment()));
+            }
+            return moved.whenComplete((ok, failure) -> bounce.close());
+        } catch (RuntimeException e) {
+            bounce.close();
+            throw e;
+        }
     }
 
     @Override
@@ -406,28 +391,6 @@ final class BlockDisk implements DiskIo {
             }
         }
         return true;
-    }
-
-    /** The first {@code length} bytes of the segments (a trailing partial sector is not transferred). */
-    private static List<MemorySegment> limit(List<MemorySegment> segments, long length) {
-        long total = 0;
-        for (MemorySegment s : segments) {
-            total += s.byteSize();
-        }
-        if (total == length) {
-            return segments;
-        }
-        List<MemorySegment> out = new ArrayList<>(segments.size());
-        long left = length;
-        for (MemorySegment s : segments) {
-            if (left == 0) {
-                break;
-            }
-            long take = Math.min(left, s.byteSize());
-            out.add(take == s.byteSize() ? s : s.asSlice(0, take));
-            left -= take;
-        }
-        return out;
     }
 
     /**
