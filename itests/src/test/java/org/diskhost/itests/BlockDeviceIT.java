@@ -7,9 +7,11 @@ import static org.ops4j.pax.exam.CoreOptions.options;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 import static org.ops4j.pax.exam.CoreOptions.workingDirectory;
 
+import java.io.InputStream;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
@@ -79,6 +81,46 @@ public class BlockDeviceIT extends HostTestSupport {
             assertTrue(info, info.contains("export-size: " + 48L * MiB));
             ExternalTools.ok(dir, "qemu-img", "compare", "-f", "raw", "-F", "raw", backing.toString(), uri);
             host().remove("blk"); // closes the device before the loop device is detached
+        }
+    }
+
+    /**
+     * The block bundle hot swapped under verified load, ten times (the host's {@code upgrade} and a plain
+     * {@code Bundle.update} in turn), on a device held with O_EXCL: the old disk closes the device before the new one
+     * opens it, so the exclusive open never finds it busy, and no request fails or reads wrong data.
+     */
+    @Test
+    public void theBlockBundleIsSwappedUnderVerifiedLoadOnAnExclusiveDevice() throws Exception {
+        Path dir = dataDirectory();
+        Path backing = dir.resolve("swap.img");
+        Files.write(backing, new byte[16 * MiB]);
+        try (LoopDevice loop = LoopDevice.over(backing).directIo(true).attach()) {
+            configure("bswap", "{\"kind\": \"block\", \"path\": \"" + loop.path() + "\", \"exclusive\": true}");
+            Disk disk = awaitDisk("bswap");
+            Path jar = Path.of(System.getProperty("diskhost.bundles"), "diskhost-backend-blockdevice.jar");
+            VerifiedLoad load = new VerifiedLoad(disk, 0, 2, 256, 2);
+            try {
+                for (int round = 0; round < 10; round++) {
+                    long before = load.writes() + load.reads();
+                    if (round % 2 == 0) {
+                        String out = shell("upgrade", "org.diskhost.backend.blockdevice", jar.toString());
+                        assertTrue(out + shell("swaps"), out.contains("back after"));
+                    } else {
+                        try (InputStream in = Files.newInputStream(jar)) {
+                            bundle("org.diskhost.backend.blockdevice").update(in);
+                        }
+                    }
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                    while (load.writes() + load.reads() < before + 20 && System.nanoTime() < deadline) {
+                        Thread.sleep(5);
+                    }
+                    assertTrue("I/O went on after swap " + round, load.writes() + load.reads() >= before + 20);
+                }
+            } finally {
+                load.close();
+            }
+            assertEquals(load.failures().toString(), List.of(), load.failures());
+            host().remove("bswap");
         }
     }
 }

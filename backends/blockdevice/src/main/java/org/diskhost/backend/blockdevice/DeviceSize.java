@@ -18,7 +18,7 @@ import org.diskhost.nativeio.netlink.UeventListener;
  * alone: the kernel's uevent ({@code RESIZE=1} for this device, or {@code RESCAN=true}) is immediate but does not
  * reach every network namespace or container, so the size ({@code BLKGETSIZE64}) is also re-read when a reader asks
  * and the last read is older than the poll interval, and every poll interval while somebody waits for a resize.
- * A device that can no longer be asked (it went away) keeps its last size; its I/O fails on its own.
+ * A device that can no longer be asked, or answers 0 (it went away), keeps its last size; its I/O fails on its own.
  */
 final class DeviceSize implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(DeviceSize.class.getName());
@@ -138,6 +138,15 @@ final class DeviceSize implements AutoCloseable {
             return;
         }
         checkedAt.set(System.nanoTime());
+        if (bytes == 0 && sectors != 0) {
+            // A device that went away (or lost its medium) reports 0: keep the size, so that requests reach the
+            // kernel and fail with its error (Io), not with IllegalBlock as if the guest had asked past the end.
+            if (failureLogged.compareAndSet(false, true)) {
+                LOG.warning(() -> name + ": the device reports a size of 0 (gone, or no medium); keeping " + sectors
+                        + " sectors");
+            }
+            return;
+        }
         long count = bytes >>> sectorShift;
         if (count != sectors) {
             long before = sectors;
