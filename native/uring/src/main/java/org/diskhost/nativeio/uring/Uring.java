@@ -25,7 +25,10 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * {@link #nop} queue the operation and return at once. The ring's own platform thread ("uring-NAME") alone touches
  * the rings: it moves queued operations into submission entries, blocks in {@code io_uring_enter} (a blocking native
  * call would pin a virtual thread's carrier, hence a platform thread) and completes the futures. Keeping submission
- * and completion on that one thread also keeps the kernel's task work on it.
+ * and completion on that one thread also keeps the kernel's task work on it, so the ring is set up with those of
+ * {@code IORING_SETUP_COOP_TASKRUN}, {@code SINGLE_ISSUER} and {@code DEFER_TASKRUN} that the kernel has
+ * ({@link UringSupport.Available#setupFlags()}): completions never interrupt the thread, and it posts them itself
+ * when it enters the kernel to wait.
  *
  * <p>Futures complete on the ring thread, so stages chained without an executor run there: they must be short and
  * must never block on another operation of the same ring (that would wait for the thread that is running them).
@@ -33,7 +36,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * <h2>Waking the ring thread</h2>
  * The ring keeps one read of an eventfd in flight. A submitter writes the eventfd only when the ring thread has said
  * it is about to sleep (a flag it sets before a last look at the queue), so a busy ring costs submitters no system
- * call; the eventfd read completing ends the thread's {@code io_uring_enter}. That is simpler than a timeout (no
+ * call; the eventfd read completing ends the thread's {@code io_uring_enter} (with {@code DEFER_TASKRUN} too: the
+ * read's completion is work queued for the waiting thread, which wakes it). That is simpler than a timeout (no
  * latency, no polling) and needs no second thread touching the submission queue.
  *
  * <h2>Bounds</h2>
@@ -62,6 +66,8 @@ public final class Uring implements AutoCloseable {
     private static final long WAKE = -1L;
 
     private final String name;
+    /** The IORING_SETUP_* bits the ring is set up with. */
+    private final int setupFlags;
     private final ConcurrentLinkedQueue<Op> queue = new ConcurrentLinkedQueue<>();
     /** Set by the ring thread just before it blocks; whoever clears it owes the thread a wake-up. */
     private final AtomicBoolean sleeping = new AtomicBoolean();
@@ -100,11 +106,12 @@ public final class Uring implements AutoCloseable {
     private boolean wakeRetiring;
 
     /** Opened through {@link UringSupport.Available#open}. */
-    Uring(String name, int entries) throws IOException {
+    Uring(String name, int entries, int setupFlags) throws IOException {
         if (entries < 2) {
             throw new IllegalArgumentException("a ring needs at least 2 entries, not " + entries);
         }
         this.name = Objects.requireNonNull(name, "name");
+        this.setupFlags = setupFlags;
         CompletableFuture<Void> ready = new CompletableFuture<>();
         thread = Thread.ofPlatform().name("uring-" + name).daemon(true).unstarted(() -> run(entries, ready));
         thread.start();
@@ -209,7 +216,8 @@ public final class Uring implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "io_uring " + name + " (" + capacity + " in flight at most)";
+        return "io_uring " + name + " (" + capacity + " in flight at most; setup flags: "
+                + UringLayouts.setupFlagNames(setupFlags) + ")";
     }
 
     private CompletableFuture<Integer> submit(Op op) {
@@ -281,6 +289,7 @@ public final class Uring implements AutoCloseable {
         arena = Arena.ofConfined();
         state = Linux.callState(arena);
         MemorySegment params = arena.allocate(UringLayouts.PARAMS);
+        params.set(ValueLayout.JAVA_INT, UringLayouts.P_FLAGS, setupFlags);
         int fd = Linux.ioUringSetup(state, entries, params);
         if (fd < 0) {
             throw new UringException("io_uring_setup of " + entries + " entries", -fd);
@@ -365,8 +374,8 @@ public final class Uring implements AutoCloseable {
                 }
             }
             int toSubmit = unsubmitted;
-            int rc = Linux.ioUringEnter(state, ringFd, toSubmit, block ? 1 : 0,
-                    block ? UringLayouts.IORING_ENTER_GETEVENTS : 0);
+            // GETEVENTS even when not waiting: with DEFER_TASKRUN completions are posted only then.
+            int rc = Linux.ioUringEnter(state, ringFd, toSubmit, block ? 1 : 0, UringLayouts.IORING_ENTER_GETEVENTS);
             sleeping.set(false);
             if (rc >= 0) {
                 unsubmitted -= rc;
