@@ -60,6 +60,8 @@ public final class Uring implements AutoCloseable {
     /** Per-write O_DSYNC ({@code rw_flags} of a write): the data is durable when the write completes (FUA). */
     public static final int RWF_DSYNC = 0x02;
 
+    /** The most one read or write moves (Linux's MAX_RW_COUNT with 4 KiB pages): longer transfers come back short. */
+    private static final int MAX_RW_COUNT = Integer.MAX_VALUE & ~4095;
     /** Iovecs kept per slot; vectored operations with more get an array of their own. */
     private static final int INLINE_IOVECS = 8;
     /** user_data of the wake-up read; slots are 0 to capacity - 1. */
@@ -137,26 +139,27 @@ public final class Uring implements AutoCloseable {
     }
 
     /**
-     * Reads into {@code buffers} in order from {@code offset} of {@code fd} ({@code IORING_OP_READV}).
+     * Reads into {@code buffers} in order from {@code offset} of {@code fd} ({@code IORING_OP_READV}, or
+     * {@code IORING_OP_READ} for one buffer, which spares the kernel an iovec).
      *
      * @return bytes read, possibly fewer than asked (0 at end of file)
      * @throws IllegalArgumentException when {@code buffers} is empty, longer than {@link #MAX_IOVECS} or holds a heap
      *                                  segment, or {@code offset} is negative
      */
     public CompletableFuture<Integer> readv(int fd, List<MemorySegment> buffers, long offset) {
-        return submit(Op.vectored(UringLayouts.IORING_OP_READV, "readv", fd, buffers, offset, 0));
+        return submit(Op.transfer(false, "readv", fd, buffers, offset, 0));
     }
 
     /**
-     * Writes {@code buffers} in order at {@code offset} of {@code fd} ({@code IORING_OP_WRITEV}); with {@code dsync}
-     * ({@link #RWF_DSYNC}) the data is durable when the future completes.
+     * Writes {@code buffers} in order at {@code offset} of {@code fd} ({@code IORING_OP_WRITEV}, or
+     * {@code IORING_OP_WRITE} for one buffer); with {@code dsync} ({@link #RWF_DSYNC}) the data is durable when the
+     * future completes.
      *
      * @return bytes written, possibly fewer than asked
      * @throws IllegalArgumentException as {@link #readv}
      */
     public CompletableFuture<Integer> writev(int fd, List<MemorySegment> buffers, long offset, boolean dsync) {
-        return submit(Op.vectored(UringLayouts.IORING_OP_WRITEV, "writev", fd, buffers, offset,
-                dsync ? RWF_DSYNC : 0));
+        return submit(Op.transfer(true, "writev", fd, buffers, offset, dsync ? RWF_DSYNC : 0));
     }
 
     /** {@code fsync(fd)}, or {@code fdatasync(fd)} when {@code dataOnly} ({@code IORING_OP_FSYNC}). */
@@ -534,7 +537,8 @@ public final class Uring implements AutoCloseable {
             this.buffers = buffers;
         }
 
-        static Op vectored(int opcode, String name, int fd, List<MemorySegment> buffers, long offset, int flags) {
+        /** A read or write of {@code buffers}: READ or WRITE straight from a single buffer, else READV or WRITEV. */
+        static Op transfer(boolean write, String name, int fd, List<MemorySegment> buffers, long offset, int flags) {
             List<MemorySegment> copy = List.copyOf(buffers);
             if (copy.isEmpty() || copy.size() > MAX_IOVECS) {
                 throw new IllegalArgumentException(name + " of " + copy.size() + " buffers; 1 to " + MAX_IOVECS
@@ -548,7 +552,15 @@ public final class Uring implements AutoCloseable {
             if (offset < 0) {
                 throw new IllegalArgumentException(name + " at negative offset " + offset);
             }
-            return new Op(opcode, name, fd, offset, 0, 0, flags, copy);
+            if (copy.size() == 1) {
+                MemorySegment buffer = copy.getFirst();
+                // len is 32 bits; the kernel moves at most MAX_RW_COUNT (2 GiB less a page) anyway, as with READV.
+                int len = (int) Math.min(buffer.byteSize(), MAX_RW_COUNT);
+                return new Op(write ? UringLayouts.IORING_OP_WRITE : UringLayouts.IORING_OP_READ, name, fd, offset,
+                        buffer.address(), len, flags, null);
+            }
+            return new Op(write ? UringLayouts.IORING_OP_WRITEV : UringLayouts.IORING_OP_READV, name, fd, offset, 0,
+                    0, flags, copy);
         }
 
         String describe() {

@@ -19,6 +19,8 @@ final class UringLayouts {
     static final int IORING_OP_WRITEV = 2;
     static final int IORING_OP_FSYNC = 3;
     static final int IORING_OP_FALLOCATE = 17;
+    static final int IORING_OP_READ = 22;
+    static final int IORING_OP_WRITE = 23;
     /** The last opcode of the kernel's header, 6.1 (IORING_OP_SENDMSG_ZC); probe buffers hold 256 entries anyway. */
     static final int PROBE_OPS = 256;
 

@@ -4,7 +4,9 @@ import static org.diskhost.nativeio.uring.UringLayouts.IORING_FEAT_SINGLE_MMAP;
 import static org.diskhost.nativeio.uring.UringLayouts.IORING_OP_FALLOCATE;
 import static org.diskhost.nativeio.uring.UringLayouts.IORING_OP_FSYNC;
 import static org.diskhost.nativeio.uring.UringLayouts.IORING_OP_NOP;
+import static org.diskhost.nativeio.uring.UringLayouts.IORING_OP_READ;
 import static org.diskhost.nativeio.uring.UringLayouts.IORING_OP_READV;
+import static org.diskhost.nativeio.uring.UringLayouts.IORING_OP_WRITE;
 import static org.diskhost.nativeio.uring.UringLayouts.IORING_OP_WRITEV;
 import static org.diskhost.nativeio.uring.UringLayouts.IORING_SETUP_COOP_TASKRUN;
 import static org.diskhost.nativeio.uring.UringLayouts.IORING_SETUP_DEFER_TASKRUN;
@@ -30,7 +32,8 @@ import java.util.TreeSet;
 final class UringProbe {
     /** The opcodes {@link Uring} submits, with the header's names for messages. */
     static final Map<Integer, String> REQUIRED = new TreeMap<>(Map.of(IORING_OP_NOP, "NOP", IORING_OP_READV,
-            "READV", IORING_OP_WRITEV, "WRITEV", IORING_OP_FSYNC, "FSYNC", IORING_OP_FALLOCATE, "FALLOCATE"));
+            "READV", IORING_OP_WRITEV, "WRITEV", IORING_OP_FSYNC, "FSYNC", IORING_OP_FALLOCATE, "FALLOCATE",
+            IORING_OP_READ, "READ", IORING_OP_WRITE, "WRITE"));
     /**
      * The setup flags tried, in this order, until the kernel accepts one set: DEFER_TASKRUN (6.1) needs
      * SINGLE_ISSUER (6.0), which came after COOP_TASKRUN (5.19).
