@@ -23,8 +23,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * <h2>Threads</h2>
  * Any thread, virtual or not, may submit: {@link #readv}, {@link #writev}, {@link #fsync}, {@link #fallocate} and
  * {@link #nop} queue the operation and return at once. The ring's own platform thread ("uring-NAME") alone touches
- * the rings: it moves queued operations into submission entries, blocks in {@code io_uring_enter} (a blocking native
- * call would pin a virtual thread's carrier, hence a platform thread) and completes the futures. Keeping submission
+ * the rings: it moves queued operations into submission entries and submits each at once, blocks in
+ * {@code io_uring_enter} (a blocking native call would pin a virtual thread's carrier, hence a platform thread) and
+ * completes the futures; what a completion's stages submit goes to the kernel before the next completion is taken. Keeping submission
  * and completion on that one thread also keeps the kernel's task work on it, so the ring is set up with those of
  * {@code IORING_SETUP_COOP_TASKRUN}, {@code SINGLE_ISSUER} and {@code DEFER_TASKRUN} that the kernel has
  * ({@link UringSupport.Available#setupFlags()}): completions never interrupt the thread, and it posts them itself
@@ -350,13 +351,7 @@ public final class Uring implements AutoCloseable {
             if (!wakeArmed && !closingSeen) {
                 armWake();
             }
-            while (freeCount > 0) {
-                Op op = queue.poll();
-                if (op == null) {
-                    break;
-                }
-                prepare(op, free[--freeCount]);
-            }
+            takeQueued();
             boolean idle = freeCount == capacity;
             if (closingSeen && idle && queue.isEmpty()) {
                 if (!wakeArmed) {
@@ -372,22 +367,37 @@ public final class Uring implements AutoCloseable {
             boolean block = !(freeCount > 0 && !queue.isEmpty()) && closing == closingSeen;
             if (!block) {
                 sleeping.set(false);
-                if (unsubmitted == 0) {
-                    continue;
-                }
+                continue;
             }
-            int toSubmit = unsubmitted;
-            // GETEVENTS even when not waiting: with DEFER_TASKRUN completions are posted only then.
-            int rc = Linux.ioUringEnter(state, ringFd, toSubmit, block ? 1 : 0, UringLayouts.IORING_ENTER_GETEVENTS);
+            // Also submits what is not in yet: the wake-up read, or entries a busy kernel left.
+            enter(1, UringLayouts.IORING_ENTER_GETEVENTS);
             sleeping.set(false);
-            if (rc >= 0) {
-                unsubmitted -= rc;
-            } else if (rc != -Errno.EINTR && rc != -Errno.EAGAIN && rc != -Errno.EBUSY) {
-                throw new UringException("io_uring_enter", -rc);
+            reap();
+        }
+    }
+
+    /**
+     * Moves queued operations into the ring while it has room, each submitted on its own at once. Submitting them
+     * together with the wait, in one batch, left them longer in the device's queue (bench/README.md, native-io).
+     */
+    private void takeQueued() throws UringException {
+        while (freeCount > 0) {
+            Op op = queue.poll();
+            if (op == null) {
+                return;
             }
-            if (reap() == 0 && rc == 0 && toSubmit > 0 && !block) {
-                throw new IOException("io_uring_enter took none of " + toSubmit + " entries"); // would spin
-            }
+            prepare(op, free[--freeCount]);
+            enter(0, 0);
+        }
+    }
+
+    /** {@code io_uring_enter}: submits every entry not yet submitted and waits for {@code minComplete} completions. */
+    private void enter(int minComplete, int flags) throws UringException {
+        int rc = Linux.ioUringEnter(state, ringFd, unsubmitted, minComplete, flags);
+        if (rc >= 0) {
+            unsubmitted -= rc;
+        } else if (rc != -Errno.EINTR && rc != -Errno.EAGAIN && rc != -Errno.EBUSY) {
+            throw new UringException("io_uring_enter", -rc);
         }
     }
 
@@ -437,11 +447,10 @@ public final class Uring implements AutoCloseable {
         unsubmitted++;
     }
 
-    /** Takes every completion; returns how many. */
-    private int reap() {
+    /** Takes every completion; what the completed futures' stages submit goes in at once. */
+    private void reap() throws UringException {
         int head = cqHead;
         int tail = (int) RING_WORD.getAcquire(ring, cqTailAt);
-        int reaped = 0;
         while (head != tail) {
             long at = cqesAt + (long) (head & cqMask) * CQE.byteSize();
             long userData = ring.get(ValueLayout.JAVA_LONG, at + UringLayouts.CQE_USER_DATA);
@@ -449,7 +458,6 @@ public final class Uring implements AutoCloseable {
             head++;
             RING_WORD.setRelease(ring, cqHeadAt, head); // the entry is read: the kernel may reuse it
             cqHead = head;
-            reaped++;
             if (userData == WAKE) {
                 wakeArmed = false; // re-armed at the top of the loop unless closing
                 continue;
@@ -459,8 +467,8 @@ public final class Uring implements AutoCloseable {
             slots[slot] = null;
             free[freeCount++] = slot;
             finish(op, res < 0 ? new UringException(op.describe(), -res) : null, res);
+            takeQueued();
         }
-        return reaped;
     }
 
     /** Completes {@code op} with {@code res}, or with {@code failure} where not null. */
