@@ -23,9 +23,13 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * <h2>Threads</h2>
  * Any thread, virtual or not, may submit: {@link #readv}, {@link #writev}, {@link #fsync}, {@link #fallocate} and
  * {@link #nop} queue the operation and return at once. The ring's own platform thread ("uring-NAME") alone touches
- * the rings: it moves queued operations into submission entries, blocks in {@code io_uring_enter} (a blocking native
- * call would pin a virtual thread's carrier, hence a platform thread) and completes the futures. Keeping submission
- * and completion on that one thread also keeps the kernel's task work on it.
+ * the rings: it moves queued operations into submission entries and submits each at once, blocks in
+ * {@code io_uring_enter} (a blocking native call would pin a virtual thread's carrier, hence a platform thread) and
+ * completes the futures; what a completion's stages submit goes to the kernel before the next completion is taken. Keeping submission
+ * and completion on that one thread also keeps the kernel's task work on it, so the ring is set up with those of
+ * {@code IORING_SETUP_COOP_TASKRUN}, {@code SINGLE_ISSUER} and {@code DEFER_TASKRUN} that the kernel has
+ * ({@link UringSupport.Available#setupFlags()}): completions never interrupt the thread, and it posts them itself
+ * when it enters the kernel to wait.
  *
  * <p>Futures complete on the ring thread, so stages chained without an executor run there: they must be short and
  * must never block on another operation of the same ring (that would wait for the thread that is running them).
@@ -33,7 +37,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * <h2>Waking the ring thread</h2>
  * The ring keeps one read of an eventfd in flight. A submitter writes the eventfd only when the ring thread has said
  * it is about to sleep (a flag it sets before a last look at the queue), so a busy ring costs submitters no system
- * call; the eventfd read completing ends the thread's {@code io_uring_enter}. That is simpler than a timeout (no
+ * call; the eventfd read completing ends the thread's {@code io_uring_enter} (with {@code DEFER_TASKRUN} too: the
+ * read's completion is work queued for the waiting thread, which wakes it). That is simpler than a timeout (no
  * latency, no polling) and needs no second thread touching the submission queue.
  *
  * <h2>Bounds</h2>
@@ -56,12 +61,16 @@ public final class Uring implements AutoCloseable {
     /** Per-write O_DSYNC ({@code rw_flags} of a write): the data is durable when the write completes (FUA). */
     public static final int RWF_DSYNC = 0x02;
 
+    /** The most one read or write moves (Linux's MAX_RW_COUNT with 4 KiB pages): longer transfers come back short. */
+    private static final int MAX_RW_COUNT = Integer.MAX_VALUE & ~4095;
     /** Iovecs kept per slot; vectored operations with more get an array of their own. */
     private static final int INLINE_IOVECS = 8;
     /** user_data of the wake-up read; slots are 0 to capacity - 1. */
     private static final long WAKE = -1L;
 
     private final String name;
+    /** The IORING_SETUP_* bits the ring is set up with. */
+    private final int setupFlags;
     private final ConcurrentLinkedQueue<Op> queue = new ConcurrentLinkedQueue<>();
     /** Set by the ring thread just before it blocks; whoever clears it owes the thread a wake-up. */
     private final AtomicBoolean sleeping = new AtomicBoolean();
@@ -100,11 +109,12 @@ public final class Uring implements AutoCloseable {
     private boolean wakeRetiring;
 
     /** Opened through {@link UringSupport.Available#open}. */
-    Uring(String name, int entries) throws IOException {
+    Uring(String name, int entries, int setupFlags) throws IOException {
         if (entries < 2) {
             throw new IllegalArgumentException("a ring needs at least 2 entries, not " + entries);
         }
         this.name = Objects.requireNonNull(name, "name");
+        this.setupFlags = setupFlags;
         CompletableFuture<Void> ready = new CompletableFuture<>();
         thread = Thread.ofPlatform().name("uring-" + name).daemon(true).unstarted(() -> run(entries, ready));
         thread.start();
@@ -130,26 +140,27 @@ public final class Uring implements AutoCloseable {
     }
 
     /**
-     * Reads into {@code buffers} in order from {@code offset} of {@code fd} ({@code IORING_OP_READV}).
+     * Reads into {@code buffers} in order from {@code offset} of {@code fd} ({@code IORING_OP_READV}, or
+     * {@code IORING_OP_READ} for one buffer, which spares the kernel an iovec).
      *
      * @return bytes read, possibly fewer than asked (0 at end of file)
      * @throws IllegalArgumentException when {@code buffers} is empty, longer than {@link #MAX_IOVECS} or holds a heap
      *                                  segment, or {@code offset} is negative
      */
     public CompletableFuture<Integer> readv(int fd, List<MemorySegment> buffers, long offset) {
-        return submit(Op.vectored(UringLayouts.IORING_OP_READV, "readv", fd, buffers, offset, 0));
+        return submit(Op.transfer(false, "readv", fd, buffers, offset, 0));
     }
 
     /**
-     * Writes {@code buffers} in order at {@code offset} of {@code fd} ({@code IORING_OP_WRITEV}); with {@code dsync}
-     * ({@link #RWF_DSYNC}) the data is durable when the future completes.
+     * Writes {@code buffers} in order at {@code offset} of {@code fd} ({@code IORING_OP_WRITEV}, or
+     * {@code IORING_OP_WRITE} for one buffer); with {@code dsync} ({@link #RWF_DSYNC}) the data is durable when the
+     * future completes.
      *
      * @return bytes written, possibly fewer than asked
      * @throws IllegalArgumentException as {@link #readv}
      */
     public CompletableFuture<Integer> writev(int fd, List<MemorySegment> buffers, long offset, boolean dsync) {
-        return submit(Op.vectored(UringLayouts.IORING_OP_WRITEV, "writev", fd, buffers, offset,
-                dsync ? RWF_DSYNC : 0));
+        return submit(Op.transfer(true, "writev", fd, buffers, offset, dsync ? RWF_DSYNC : 0));
     }
 
     /** {@code fsync(fd)}, or {@code fdatasync(fd)} when {@code dataOnly} ({@code IORING_OP_FSYNC}). */
@@ -209,7 +220,8 @@ public final class Uring implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "io_uring " + name + " (" + capacity + " in flight at most)";
+        return "io_uring " + name + " (" + capacity + " in flight at most; setup flags: "
+                + UringLayouts.setupFlagNames(setupFlags) + ")";
     }
 
     private CompletableFuture<Integer> submit(Op op) {
@@ -281,6 +293,7 @@ public final class Uring implements AutoCloseable {
         arena = Arena.ofConfined();
         state = Linux.callState(arena);
         MemorySegment params = arena.allocate(UringLayouts.PARAMS);
+        params.set(ValueLayout.JAVA_INT, UringLayouts.P_FLAGS, setupFlags);
         int fd = Linux.ioUringSetup(state, entries, params);
         if (fd < 0) {
             throw new UringException("io_uring_setup of " + entries + " entries", -fd);
@@ -338,13 +351,7 @@ public final class Uring implements AutoCloseable {
             if (!wakeArmed && !closingSeen) {
                 armWake();
             }
-            while (freeCount > 0) {
-                Op op = queue.poll();
-                if (op == null) {
-                    break;
-                }
-                prepare(op, free[--freeCount]);
-            }
+            takeQueued();
             boolean idle = freeCount == capacity;
             if (closingSeen && idle && queue.isEmpty()) {
                 if (!wakeArmed) {
@@ -360,22 +367,37 @@ public final class Uring implements AutoCloseable {
             boolean block = !(freeCount > 0 && !queue.isEmpty()) && closing == closingSeen;
             if (!block) {
                 sleeping.set(false);
-                if (unsubmitted == 0) {
-                    continue;
-                }
+                continue;
             }
-            int toSubmit = unsubmitted;
-            int rc = Linux.ioUringEnter(state, ringFd, toSubmit, block ? 1 : 0,
-                    block ? UringLayouts.IORING_ENTER_GETEVENTS : 0);
+            // Also submits what is not in yet: the wake-up read, or entries a busy kernel left.
+            enter(1, UringLayouts.IORING_ENTER_GETEVENTS);
             sleeping.set(false);
-            if (rc >= 0) {
-                unsubmitted -= rc;
-            } else if (rc != -Errno.EINTR && rc != -Errno.EAGAIN && rc != -Errno.EBUSY) {
-                throw new UringException("io_uring_enter", -rc);
+            reap();
+        }
+    }
+
+    /**
+     * Moves queued operations into the ring while it has room, each submitted on its own at once. Submitting them
+     * together with the wait, in one batch, left them longer in the device's queue (bench/README.md, native-io).
+     */
+    private void takeQueued() throws UringException {
+        while (freeCount > 0) {
+            Op op = queue.poll();
+            if (op == null) {
+                return;
             }
-            if (reap() == 0 && rc == 0 && toSubmit > 0 && !block) {
-                throw new IOException("io_uring_enter took none of " + toSubmit + " entries"); // would spin
-            }
+            prepare(op, free[--freeCount]);
+            enter(0, 0);
+        }
+    }
+
+    /** {@code io_uring_enter}: submits every entry not yet submitted and waits for {@code minComplete} completions. */
+    private void enter(int minComplete, int flags) throws UringException {
+        int rc = Linux.ioUringEnter(state, ringFd, unsubmitted, minComplete, flags);
+        if (rc >= 0) {
+            unsubmitted -= rc;
+        } else if (rc != -Errno.EINTR && rc != -Errno.EAGAIN && rc != -Errno.EBUSY) {
+            throw new UringException("io_uring_enter", -rc);
         }
     }
 
@@ -425,11 +447,10 @@ public final class Uring implements AutoCloseable {
         unsubmitted++;
     }
 
-    /** Takes every completion; returns how many. */
-    private int reap() {
+    /** Takes every completion; what the completed futures' stages submit goes in at once. */
+    private void reap() throws UringException {
         int head = cqHead;
         int tail = (int) RING_WORD.getAcquire(ring, cqTailAt);
-        int reaped = 0;
         while (head != tail) {
             long at = cqesAt + (long) (head & cqMask) * CQE.byteSize();
             long userData = ring.get(ValueLayout.JAVA_LONG, at + UringLayouts.CQE_USER_DATA);
@@ -437,7 +458,6 @@ public final class Uring implements AutoCloseable {
             head++;
             RING_WORD.setRelease(ring, cqHeadAt, head); // the entry is read: the kernel may reuse it
             cqHead = head;
-            reaped++;
             if (userData == WAKE) {
                 wakeArmed = false; // re-armed at the top of the loop unless closing
                 continue;
@@ -447,8 +467,8 @@ public final class Uring implements AutoCloseable {
             slots[slot] = null;
             free[freeCount++] = slot;
             finish(op, res < 0 ? new UringException(op.describe(), -res) : null, res);
+            takeQueued();
         }
-        return reaped;
     }
 
     /** Completes {@code op} with {@code res}, or with {@code failure} where not null. */
@@ -525,7 +545,8 @@ public final class Uring implements AutoCloseable {
             this.buffers = buffers;
         }
 
-        static Op vectored(int opcode, String name, int fd, List<MemorySegment> buffers, long offset, int flags) {
+        /** A read or write of {@code buffers}: READ or WRITE straight from a single buffer, else READV or WRITEV. */
+        static Op transfer(boolean write, String name, int fd, List<MemorySegment> buffers, long offset, int flags) {
             List<MemorySegment> copy = List.copyOf(buffers);
             if (copy.isEmpty() || copy.size() > MAX_IOVECS) {
                 throw new IllegalArgumentException(name + " of " + copy.size() + " buffers; 1 to " + MAX_IOVECS
@@ -539,7 +560,15 @@ public final class Uring implements AutoCloseable {
             if (offset < 0) {
                 throw new IllegalArgumentException(name + " at negative offset " + offset);
             }
-            return new Op(opcode, name, fd, offset, 0, 0, flags, copy);
+            if (copy.size() == 1) {
+                MemorySegment buffer = copy.getFirst();
+                // len is 32 bits; the kernel moves at most MAX_RW_COUNT (2 GiB less a page) anyway, as with READV.
+                int len = (int) Math.min(buffer.byteSize(), MAX_RW_COUNT);
+                return new Op(write ? UringLayouts.IORING_OP_WRITE : UringLayouts.IORING_OP_READ, name, fd, offset,
+                        buffer.address(), len, flags, null);
+            }
+            return new Op(write ? UringLayouts.IORING_OP_WRITEV : UringLayouts.IORING_OP_READV, name, fd, offset, 0,
+                    0, flags, copy);
         }
 
         String describe() {

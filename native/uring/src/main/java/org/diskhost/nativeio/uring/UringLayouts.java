@@ -19,8 +19,18 @@ final class UringLayouts {
     static final int IORING_OP_WRITEV = 2;
     static final int IORING_OP_FSYNC = 3;
     static final int IORING_OP_FALLOCATE = 17;
+    static final int IORING_OP_READ = 22;
+    static final int IORING_OP_WRITE = 23;
     /** The last opcode of the kernel's header, 6.1 (IORING_OP_SENDMSG_ZC); probe buffers hold 256 entries anyway. */
     static final int PROBE_OPS = 256;
+
+    // io_uring_params.flags (IORING_SETUP_*).
+    /** Completions do not interrupt the ring's thread in user space; they are run when it enters (5.19). */
+    static final int IORING_SETUP_COOP_TASKRUN = 1 << 8;
+    /** Only the thread that made the ring submits (6.0). */
+    static final int IORING_SETUP_SINGLE_ISSUER = 1 << 12;
+    /** Completions are run only in io_uring_enter with GETEVENTS, on the submitting thread (6.1). */
+    static final int IORING_SETUP_DEFER_TASKRUN = 1 << 13;
 
     static final int IORING_FSYNC_DATASYNC = 1;
     static final int IORING_FEAT_SINGLE_MMAP = 1;
@@ -88,6 +98,7 @@ final class UringLayouts {
 
     static final long P_SQ_ENTRIES = PARAMS.byteOffset(groupElement("sq_entries"));
     static final long P_CQ_ENTRIES = PARAMS.byteOffset(groupElement("cq_entries"));
+    static final long P_FLAGS = PARAMS.byteOffset(groupElement("flags"));
     static final long P_FEATURES = PARAMS.byteOffset(groupElement("features"));
     static final long P_SQ_OFF = PARAMS.byteOffset(groupElement("sq_off"));
     static final long P_CQ_OFF = PARAMS.byteOffset(groupElement("cq_off"));
@@ -117,6 +128,21 @@ final class UringLayouts {
 
     /** Acquire/release access to the ring's shared head and tail words: (MemorySegment, long offset). */
     static final VarHandle RING_WORD = U32.varHandle();
+
+    /** The names of the {@code IORING_SETUP_*} bits this package sets, for messages: "COOP_TASKRUN, ..." or "none". */
+    static String setupFlagNames(int flags) {
+        java.util.List<String> names = new java.util.ArrayList<>();
+        if ((flags & IORING_SETUP_COOP_TASKRUN) != 0) {
+            names.add("COOP_TASKRUN");
+        }
+        if ((flags & IORING_SETUP_SINGLE_ISSUER) != 0) {
+            names.add("SINGLE_ISSUER");
+        }
+        if ((flags & IORING_SETUP_DEFER_TASKRUN) != 0) {
+            names.add("DEFER_TASKRUN");
+        }
+        return names.isEmpty() ? "none" : String.join(", ", names);
+    }
 
     private UringLayouts() {
     }

@@ -4,8 +4,13 @@ import static org.diskhost.nativeio.uring.UringLayouts.IORING_FEAT_SINGLE_MMAP;
 import static org.diskhost.nativeio.uring.UringLayouts.IORING_OP_FALLOCATE;
 import static org.diskhost.nativeio.uring.UringLayouts.IORING_OP_FSYNC;
 import static org.diskhost.nativeio.uring.UringLayouts.IORING_OP_NOP;
+import static org.diskhost.nativeio.uring.UringLayouts.IORING_OP_READ;
 import static org.diskhost.nativeio.uring.UringLayouts.IORING_OP_READV;
+import static org.diskhost.nativeio.uring.UringLayouts.IORING_OP_WRITE;
 import static org.diskhost.nativeio.uring.UringLayouts.IORING_OP_WRITEV;
+import static org.diskhost.nativeio.uring.UringLayouts.IORING_SETUP_COOP_TASKRUN;
+import static org.diskhost.nativeio.uring.UringLayouts.IORING_SETUP_DEFER_TASKRUN;
+import static org.diskhost.nativeio.uring.UringLayouts.IORING_SETUP_SINGLE_ISSUER;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -20,11 +25,25 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
-/** {@link Uring#probe()}: a throwaway ring, asked which opcodes it supports. */
+/**
+ * {@link Uring#probe()}: a throwaway ring, set up with the newest setup flags the kernel takes and asked which opcodes
+ * it supports.
+ */
 final class UringProbe {
     /** The opcodes {@link Uring} submits, with the header's names for messages. */
     static final Map<Integer, String> REQUIRED = new TreeMap<>(Map.of(IORING_OP_NOP, "NOP", IORING_OP_READV,
-            "READV", IORING_OP_WRITEV, "WRITEV", IORING_OP_FSYNC, "FSYNC", IORING_OP_FALLOCATE, "FALLOCATE"));
+            "READV", IORING_OP_WRITEV, "WRITEV", IORING_OP_FSYNC, "FSYNC", IORING_OP_FALLOCATE, "FALLOCATE",
+            IORING_OP_READ, "READ", IORING_OP_WRITE, "WRITE"));
+    /**
+     * The setup flags tried, in this order, until the kernel accepts one set: DEFER_TASKRUN (6.1) needs
+     * SINGLE_ISSUER (6.0), which came after COOP_TASKRUN (5.19).
+     */
+    static final int[] SETUP_FLAGS = {
+        IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
+        IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER,
+        IORING_SETUP_COOP_TASKRUN,
+        0,
+    };
     private static final Path IO_URING_DISABLED = Path.of("/proc/sys/kernel/io_uring_disabled");
 
     private UringProbe() {
@@ -50,7 +69,18 @@ final class UringProbe {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = Linux.callState(arena);
             MemorySegment params = arena.allocate(UringLayouts.PARAMS);
-            int fd = Linux.ioUringSetup(state, 2, params);
+            // The newest flags first: a kernel that does not know one answers EINVAL.
+            int fd = -Errno.EINVAL;
+            int setupFlags = 0;
+            for (int flags : SETUP_FLAGS) {
+                params.fill((byte) 0);
+                params.set(ValueLayout.JAVA_INT, UringLayouts.P_FLAGS, flags);
+                fd = Linux.ioUringSetup(state, 2, params);
+                setupFlags = flags;
+                if (fd != -Errno.EINVAL) {
+                    break;
+                }
+            }
             if (fd < 0) {
                 return new UringSupport.Unavailable(refusal(-fd, ioUringDisabled(), kernel));
             }
@@ -77,7 +107,7 @@ final class UringProbe {
                 if (!missing.isEmpty()) {
                     return new UringSupport.Unavailable("kernel " + kernel + " lacks " + String.join(", ", missing));
                 }
-                return new UringSupport.Available(features, supported, kernel);
+                return new UringSupport.Available(features, setupFlags, supported, kernel);
             } finally {
                 Linux.close(fd);
             }

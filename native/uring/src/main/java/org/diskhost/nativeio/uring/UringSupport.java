@@ -20,12 +20,15 @@ public sealed interface UringSupport permits UringSupport.Available, UringSuppor
     /**
      * io_uring works in this process.
      *
-     * @param features the {@code IORING_FEAT_*} bits of {@code io_uring_params.features}
-     * @param opcodes  the opcodes the kernel supports ({@code IORING_REGISTER_PROBE}), a superset of those this
-     *                 package uses
-     * @param kernel   the kernel release
+     * @param features   the {@code IORING_FEAT_*} bits of {@code io_uring_params.features}
+     * @param setupFlags the {@code IORING_SETUP_*} bits every ring opened here is set up with: those of
+     *                   {@code COOP_TASKRUN}, {@code SINGLE_ISSUER} and {@code DEFER_TASKRUN} that the kernel
+     *                   accepted (a ring's one platform thread is its only submitter, so they all fit)
+     * @param opcodes    the opcodes the kernel supports ({@code IORING_REGISTER_PROBE}), a superset of those this
+     *                   package uses
+     * @param kernel     the kernel release
      */
-    record Available(int features, Set<Integer> opcodes, String kernel) implements UringSupport {
+    record Available(int features, int setupFlags, Set<Integer> opcodes, String kernel) implements UringSupport {
         public Available {
             opcodes = Set.copyOf(opcodes);
         }
@@ -37,13 +40,13 @@ public sealed interface UringSupport permits UringSupport.Available, UringSuppor
          * @throws IOException when the kernel refuses the ring (for example {@link Errno#ENOMEM})
          */
         public Uring open(String name, int entries) throws IOException {
-            return new Uring(name, entries);
+            return new Uring(name, entries, setupFlags);
         }
 
         @Override
         public String describe() {
             return "io_uring on kernel " + kernel + " (features 0x" + Integer.toHexString(features) + ", "
-                    + opcodes.size() + " opcodes)";
+                    + opcodes.size() + " opcodes, setup flags: " + UringLayouts.setupFlagNames(setupFlags) + ")";
         }
     }
 

@@ -82,6 +82,11 @@ class UringLayoutsTest {
         assertEquals(2, UringLayouts.IORING_OP_WRITEV);
         assertEquals(3, UringLayouts.IORING_OP_FSYNC);
         assertEquals(17, UringLayouts.IORING_OP_FALLOCATE);
+        assertEquals(22, UringLayouts.IORING_OP_READ);
+        assertEquals(23, UringLayouts.IORING_OP_WRITE);
+        assertEquals(1 << 8, UringLayouts.IORING_SETUP_COOP_TASKRUN);
+        assertEquals(1 << 12, UringLayouts.IORING_SETUP_SINGLE_ISSUER);
+        assertEquals(1 << 13, UringLayouts.IORING_SETUP_DEFER_TASKRUN);
         assertEquals(1, UringLayouts.IORING_FSYNC_DATASYNC);
         assertEquals(1, UringLayouts.IORING_FEAT_SINGLE_MMAP);
         assertEquals(1, UringLayouts.IORING_ENTER_GETEVENTS);
