@@ -21,23 +21,25 @@ class LibcUnavailableTest {
 
     @Test
     void withoutNativeAccessTheReasonSaysSo() throws Exception {
-        String launcher = ProcessHandle.current().info().command().orElseThrow();
-        Process probe = new ProcessBuilder(launcher, "--illegal-native-access=deny", "-cp",
-                System.getProperty("java.class.path"), LibcMain.class.getName()).redirectErrorStream(true).start();
-        String out = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertEquals(0, probe.waitFor(), out);
+        String out = unavailableInAJvmWith("--illegal-native-access=deny");
         assertTrue(out.startsWith("no native access (java.lang.IllegalCallerException"), out);
         assertTrue(out.contains("--enable-native-access"), out);
     }
 
     @Test
     void withNativeAccessOnlyThePlatformCanBeMissing() throws Exception {
+        String platform = Libc.platformProblem(System.getProperty("os.name"), System.getProperty("os.arch"));
+        assertEquals(platform == null ? "available" : platform,
+                unavailableInAJvmWith("--enable-native-access=ALL-UNNAMED"));
+    }
+
+    /** What {@link Libc#unavailable()} says in a new JVM started with {@code option}. */
+    private static String unavailableInAJvmWith(String option) throws Exception {
         String launcher = ProcessHandle.current().info().command().orElseThrow();
-        Process probe = new ProcessBuilder(launcher, "--enable-native-access=ALL-UNNAMED", "-cp",
-                System.getProperty("java.class.path"), LibcMain.class.getName()).redirectErrorStream(true).start();
+        Process probe = new ProcessBuilder(launcher, option, "-cp", System.getProperty("java.class.path"),
+                LibcMain.class.getName()).redirectErrorStream(true).start();
         String out = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, probe.waitFor(), out);
-        String platform = Libc.platformProblem(System.getProperty("os.name"), System.getProperty("os.arch"));
-        assertEquals(platform == null ? "available" : platform, out.strip());
+        return out.strip();
     }
 }
