@@ -45,10 +45,12 @@ final class Posix {
     private static final MethodHandle PWRITEV2 = DOWNCALLS.capturingErrno("pwritev2",
             FunctionDescriptor.of(I64, I32, PTR, I32, I64, I32));
     private static final MethodHandle FSYNC = DOWNCALLS.capturingErrno("fsync", FunctionDescriptor.of(I32, I32));
-    private static final MethodHandle FDATASYNC = DOWNCALLS.capturingErrno("fdatasync", FunctionDescriptor.of(I32, I32));
+    private static final MethodHandle FDATASYNC = DOWNCALLS.capturingErrno("fdatasync",
+            FunctionDescriptor.of(I32, I32));
     private static final MethodHandle FALLOCATE = DOWNCALLS.capturingErrno("fallocate",
             FunctionDescriptor.of(I32, I32, I32, I64, I64));
-    private static final MethodHandle LSEEK = DOWNCALLS.capturingErrno("lseek", FunctionDescriptor.of(I64, I32, I64, I32));
+    private static final MethodHandle LSEEK = DOWNCALLS.capturingErrno("lseek",
+            FunctionDescriptor.of(I64, I32, I64, I32));
     /** Whether every call here is bound; after the handles, which it reports on. */
     static final boolean AVAILABLE = DOWNCALLS.failure().isEmpty();
 

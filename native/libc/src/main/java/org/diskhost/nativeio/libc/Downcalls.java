@@ -13,7 +13,7 @@ import java.util.Optional;
  *
  * <pre>{@code
  * private static final Downcalls DOWNCALLS = new Downcalls();
- * private static final MethodHandle FSYNC = DOWNCALLS.capturingErrno("fsync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+ * private static final MethodHandle FSYNC = DOWNCALLS.capturingErrno("fsync", FunctionDescriptor.of(I32, I32));
  * static final Optional<String> UNBOUND = DOWNCALLS.failure(); // after the handles
  * }</pre>
  *

@@ -23,13 +23,16 @@ final class Linux {
     private static final Downcalls DOWNCALLS = new Downcalls();
     private static final MethodHandle SOCKET = DOWNCALLS.capturingErrno("socket",
             FunctionDescriptor.of(I32, I32, I32, I32));
-    private static final MethodHandle BIND = DOWNCALLS.capturingErrno("bind", FunctionDescriptor.of(I32, I32, PTR, I32));
+    private static final MethodHandle BIND = DOWNCALLS.capturingErrno("bind",
+            FunctionDescriptor.of(I32, I32, PTR, I32));
     private static final MethodHandle SETSOCKOPT = DOWNCALLS.capturingErrno("setsockopt",
             FunctionDescriptor.of(I32, I32, I32, I32, PTR, I32));
     private static final MethodHandle RECVFROM = DOWNCALLS.capturingErrno("recvfrom",
             FunctionDescriptor.of(I64, I32, PTR, I64, I32, PTR, PTR));
-    private static final MethodHandle POLL = DOWNCALLS.capturingErrno("poll", FunctionDescriptor.of(I32, PTR, I64, I32));
-    private static final MethodHandle EVENTFD = DOWNCALLS.capturingErrno("eventfd", FunctionDescriptor.of(I32, I32, I32));
+    private static final MethodHandle POLL = DOWNCALLS.capturingErrno("poll",
+            FunctionDescriptor.of(I32, PTR, I64, I32));
+    private static final MethodHandle EVENTFD = DOWNCALLS.capturingErrno("eventfd",
+            FunctionDescriptor.of(I32, I32, I32));
     private static final MethodHandle WRITE = DOWNCALLS.plain("write", FunctionDescriptor.of(I64, I32, PTR, I64));
     /**
      * Why the functions could not be bound (another platform, no native access: {@link Libc#unavailable()}), or null

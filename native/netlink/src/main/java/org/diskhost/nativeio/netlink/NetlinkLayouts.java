@@ -9,8 +9,8 @@ import java.lang.foreign.ValueLayout;
 /**
  * The structures and constants this package passes to the kernel, from the uapi headers {@code linux/netlink.h},
  * {@code linux/socket.h}, {@code asm-generic/socket.h}, {@code asm-generic/poll.h} and {@code linux/eventfd.h} (the
- * generic numbering, the same on x86_64 and aarch64; the error numbers are libc's {@code Errno}). Field offsets are derived from the layouts, never written
- * twice; {@code NetlinkLayoutsTest} checks them against the headers.
+ * generic numbering, the same on x86_64 and aarch64; the error numbers are libc's {@code Errno}). Field offsets are
+ * derived from the layouts, never written twice; {@code NetlinkLayoutsTest} checks them against the headers.
  */
 final class NetlinkLayouts {
     static final int AF_NETLINK = 16;
