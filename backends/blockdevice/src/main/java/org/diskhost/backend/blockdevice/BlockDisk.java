@@ -25,10 +25,10 @@ import org.diskhost.api.inspect.Inspector;
 import org.diskhost.api.pr.PersistentReservation;
 import org.diskhost.nativeio.ioctl.BlockIoctls;
 import org.diskhost.nativeio.ioctl.CdromIoctls;
-import org.diskhost.nativeio.ioctl.ErrnoException;
 import org.diskhost.nativeio.ioctl.Errnos;
 import org.diskhost.nativeio.ioctl.Ioctl;
 import org.diskhost.nativeio.ioctl.NvmePassthrough;
+import org.diskhost.nativeio.libc.ErrnoException;
 import org.diskhost.nativeio.uring.UringSupport;
 
 /**

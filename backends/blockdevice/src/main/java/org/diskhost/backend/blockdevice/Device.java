@@ -8,7 +8,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 
 import org.diskhost.nativeio.ioctl.BlockIoctls;
-import org.diskhost.nativeio.ioctl.ErrnoException;
+import org.diskhost.nativeio.libc.ErrnoException;
 
 /**
  * What the open device is: its geometry as the kernel reports it (sysfs {@code /sys/dev/block/MAJ:MIN/}, with the

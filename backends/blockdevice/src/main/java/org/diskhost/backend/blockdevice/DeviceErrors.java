@@ -6,8 +6,8 @@ import java.util.concurrent.CompletionException;
 import org.diskhost.api.DiskError;
 import org.diskhost.api.DiskException;
 import org.diskhost.nativeio.ioctl.Errnos;
-import org.diskhost.nativeio.ioctl.ErrnoException;
 import org.diskhost.nativeio.ioctl.NvmePassthrough;
+import org.diskhost.nativeio.libc.ErrnoException;
 import org.diskhost.nativeio.uring.UringException;
 
 /**

@@ -17,6 +17,8 @@ import org.diskhost.api.resolve.DiskResolver;
 import org.diskhost.api.resolve.DiskSpec;
 import org.diskhost.api.resolve.ResolveContext;
 import org.diskhost.api.resolve.Settings;
+import org.diskhost.nativeio.libc.Errno;
+import org.diskhost.nativeio.libc.ErrnoException;
 import org.diskhost.nativeio.uring.Uring;
 import org.diskhost.nativeio.uring.UringSupport;
 import org.osgi.service.component.annotations.Component;
@@ -104,8 +106,8 @@ public final class FileDiskResolver implements DiskResolver {
             throw settings.failure("no such file: " + path + " (set '" + FileOptions.CREATE + "' to create it)", null);
         } catch (AccessDeniedException e) {
             throw settings.failure("access denied: " + path, null);
-        } catch (Posix.ErrnoException e) {
-            if (e.errno == Posix.EINVAL && options.direct()) {
+        } catch (ErrnoException e) {
+            if (e.errno() == Errno.EINVAL && options.direct()) {
                 throw settings.failure("the file system of " + path + " does not support O_DIRECT", e);
             }
             throw settings.failure("cannot open " + path, e);

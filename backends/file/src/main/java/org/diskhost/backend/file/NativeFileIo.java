@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import org.diskhost.nativeio.libc.ErrnoException;
+import org.diskhost.nativeio.libc.Libc;
 
 /**
  * File I/O through {@link Posix}: one {@code preadv}/{@code pwritev2} per request (per {@link Posix#IOV_MAX}
@@ -30,10 +32,7 @@ final class NativeFileIo implements FileIo {
 
     /** Opens {@code path}; probes hole punching on writable files. */
     static NativeFileIo open(Path path, boolean readOnly, boolean direct) throws IOException {
-        if (direct && Posix.O_DIRECT == 0) {
-            throw new IOException("O_DIRECT is not known on architecture " + System.getProperty("os.arch"));
-        }
-        int flags = (readOnly ? Posix.O_RDONLY : Posix.O_RDWR) | (direct ? Posix.O_DIRECT : 0);
+        int flags = (readOnly ? Libc.O_RDONLY : Libc.O_RDWR) | (direct ? Libc.O_DIRECT : 0);
         int fd = Posix.open(path.toString(), flags);
         boolean punch = false;
         if (!readOnly) {
@@ -41,7 +40,7 @@ final class NativeFileIo implements FileIo {
                 // Harmless: one byte past the end, and KEEP_SIZE leaves the length alone.
                 Posix.fallocate(fd, Posix.FALLOC_FL_PUNCH_HOLE | Posix.FALLOC_FL_KEEP_SIZE, Files.size(path), 1);
                 punch = true;
-            } catch (Posix.ErrnoException e) {
+            } catch (ErrnoException e) {
                 punch = false; // EOPNOTSUPP and friends: this file system cannot punch holes
             }
         }
@@ -85,7 +84,7 @@ final class NativeFileIo implements FileIo {
     private record Scratch(MemorySegment callState, MemorySegment iov) {
         static final ThreadLocal<Scratch> PER_THREAD = ThreadLocal.withInitial(() -> {
             Arena arena = Arena.ofAuto();
-            return new Scratch(Posix.callState(arena), arena.allocate(Posix.IOVEC, Posix.IOV_MAX));
+            return new Scratch(Libc.callState(arena), arena.allocate(Posix.IOVEC, Posix.IOV_MAX));
         });
     }
 
@@ -151,6 +150,6 @@ final class NativeFileIo implements FileIo {
 
     @Override
     public void close() throws IOException {
-        Posix.close(fd);
+        Libc.close(fd);
     }
 }

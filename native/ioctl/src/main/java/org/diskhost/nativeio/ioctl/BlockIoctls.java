@@ -3,10 +3,12 @@ package org.diskhost.nativeio.ioctl;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import org.diskhost.nativeio.libc.Errno;
+import org.diskhost.nativeio.libc.ErrnoException;
 
 /**
  * The block-device ioctls of {@code linux/fs.h} (type 0x12) a block backend needs. Each works on a descriptor of a
- * block device; on anything else it fails with {@link Errnos#ENOTTY}.
+ * block device; on anything else it fails with {@link Errno#ENOTTY}.
  */
 public final class BlockIoctls {
     /** {@code _IO(0x12, 94)}: read-only flag, {@code int *}. */
@@ -53,10 +55,10 @@ public final class BlockIoctls {
      * Discards {@code length} bytes at byte {@code offset} (BLKDISCARD): afterwards the range reads as the device
      * defines (a loop device punches a hole in its backing file, which reads as zeroes). Waits for the discard.
      *
-     * @throws ErrnoException {@link Errnos#EBADF} when {@code fd} is not open for writing, {@link Errnos#EINVAL} for
+     * @throws ErrnoException {@link Errno#EBADF} when {@code fd} is not open for writing, {@link Errno#EINVAL} for
      *                        a range that is not aligned to the logical block size or ends past the device,
-     *                        {@link Errnos#EOPNOTSUPP} when the device cannot discard, {@link Errnos#EPERM} on a
-     *                        read-only device, {@link Errnos#EBUSY} when another holder claimed the device
+     *                        {@link Errno#EOPNOTSUPP} when the device cannot discard, {@link Errno#EPERM} on a
+     *                        read-only device, {@link Errno#EBUSY} when another holder claimed the device
      *                        exclusively (a mounted file system)
      */
     public static void discard(int fd, long offset, long length) throws ErrnoException {

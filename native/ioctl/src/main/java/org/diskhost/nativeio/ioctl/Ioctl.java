@@ -2,10 +2,12 @@ package org.diskhost.nativeio.ioctl;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Optional;
-import java.util.function.IntSupplier;
+import org.diskhost.nativeio.libc.Errno;
+import org.diskhost.nativeio.libc.ErrnoException;
+import org.diskhost.nativeio.libc.Libc;
 
 /**
- * Descriptors and raw ioctls: {@code open}, {@code close} and {@code ioctl} of libc, failures as
+ * Descriptors and raw ioctls: {@code open} and {@code close} ({@link Libc}'s) and {@code ioctl}, failures as
  * {@link ErrnoException}. The typed helpers ({@link BlockIoctls}, {@link CdromIoctls}, {@link PrIoctls},
  * {@link NvmePassthrough}) build on {@link #call}.
  *
@@ -15,53 +17,51 @@ import java.util.function.IntSupplier;
  * carrier.
  */
 public final class Ioctl {
-    public static final int O_RDONLY = 0;
-    public static final int O_WRONLY = 1;
-    public static final int O_RDWR = 2;
+    public static final int O_RDONLY = Libc.O_RDONLY;
+    public static final int O_WRONLY = Libc.O_WRONLY;
+    public static final int O_RDWR = Libc.O_RDWR;
     /**
-     * With a block device: an exclusive open, which fails with {@link Errnos#EBUSY} while the device is mounted,
-     * held by device-mapper or md, or open with {@code O_EXCL} by anybody else.
+     * With a block device: an exclusive open, which fails with {@link Errno#EBUSY} while the device is mounted, held
+     * by device-mapper or md, or open with {@code O_EXCL} by anybody else.
      */
-    public static final int O_EXCL = 0x80;
-    /** Per architecture: 0x4000 on x86_64, 0x10000 on aarch64, 0 where native calls are unavailable. */
-    public static final int O_DIRECT = Native.O_DIRECT;
+    public static final int O_EXCL = Libc.O_EXCL;
+    /** Per architecture: 0x4000 on x86_64, 0x10000 on aarch64, 0 on any other. */
+    public static final int O_DIRECT = Libc.O_DIRECT;
 
     private Ioctl() {
     }
 
     /**
-     * Why native calls cannot be made here (not Linux on x86_64 or aarch64, or native access denied to this code,
-     * which needs {@code --enable-native-access}); empty when they can.
+     * Why native calls cannot be made here ({@link Libc#unavailable()}: not Linux on x86_64 or aarch64, or native
+     * access denied to this code, which needs {@code --enable-native-access}; or no {@code ioctl} in this C library);
+     * empty when they can.
      */
     public static Optional<String> unavailable() {
         return Optional.ofNullable(Native.UNBOUND);
     }
 
     /**
-     * {@code open(path, flags | O_CLOEXEC)}, retried on EINTR.
+     * {@link Libc#open(String, int)}: {@code open(path, flags | O_CLOEXEC)}, retried on EINTR.
      *
      * @return the new descriptor
-     * @throws ErrnoException for example {@link Errnos#ENOENT} (no such path), {@link Errnos#EACCES},
-     *                        {@link Errnos#EBUSY} ({@link #O_EXCL} on a block device in use),
-     *                        {@link Errnos#EROFS} (writing on a read-only device), {@link Errnos#ENXIO} or
-     *                        {@link Errnos#ENOMEDIUM} (a device without its medium)
+     * @throws ErrnoException for example {@link Errno#ENOENT} (no such path), {@link Errno#EACCES},
+     *                        {@link Errno#EBUSY} ({@link #O_EXCL} on a block device in use),
+     *                        {@link Errno#EROFS} (writing on a read-only device), {@link Errno#ENXIO} or
+     *                        {@link Errno#ENOMEDIUM} (a device without its medium)
      */
     public static int open(String path, int flags) throws ErrnoException {
-        return retried(() -> Native.open(path, flags | Native.O_CLOEXEC), "open " + path);
+        return Libc.open(path, flags);
     }
 
     /**
-     * {@code close(fd)}; never retried, since Linux releases the descriptor even when it reports EINTR (a retry could
-     * close a descriptor another thread has just been given).
+     * {@link Libc#close(int)}: {@code close(fd)}; never retried, since Linux releases the descriptor even when it
+     * reports EINTR.
      *
-     * @throws ErrnoException {@link Errnos#EBADF} for a descriptor that is not open; {@link Errnos#EIO} when a
+     * @throws ErrnoException {@link Errno#EBADF} for a descriptor that is not open; {@link Errno#EIO} when a
      *                        write-back failed (the descriptor is closed anyway)
      */
     public static void close(int fd) throws ErrnoException {
-        int rc = Native.close(fd);
-        if (rc < 0) {
-            throw new ErrnoException("close fd " + fd, -rc);
-        }
+        Libc.close(fd);
     }
 
     /**
@@ -72,12 +72,12 @@ public final class Ioctl {
      * @param what what is asked, for the exception's message, for example {@code "BLKGETSIZE64 fd 7"}
      * @return the call's non-negative result (most requests answer 0; some, such as the PR and NVMe requests, answer
      *         a positive device status, which the caller interprets)
-     * @throws ErrnoException {@link Errnos#EBADF} (no such descriptor), {@link Errnos#ENOTTY} (the descriptor's
-     *                        driver does not know the request), {@link Errnos#EINVAL} (an argument it refuses; some
-     *                        drivers also answer unknown requests so), {@link Errnos#EFAULT}, or the request's own
+     * @throws ErrnoException {@link Errno#EBADF} (no such descriptor), {@link Errno#ENOTTY} (the descriptor's
+     *                        driver does not know the request), {@link Errno#EINVAL} (an argument it refuses; some
+     *                        drivers also answer unknown requests so), {@link Errno#EFAULT}, or the request's own
      */
     public static int call(int fd, long request, MemorySegment arg, String what) throws ErrnoException {
-        return retried(() -> Native.ioctl(fd, request, arg), what);
+        return checked(Native.ioctl(fd, request, arg), what);
     }
 
     /**
@@ -85,15 +85,11 @@ public final class Ioctl {
      * {@link #call(int, long, MemorySegment, String)}.
      */
     public static int call(int fd, long request, long arg, String what) throws ErrnoException {
-        return retried(() -> Native.ioctl(fd, request, arg), what);
+        return checked(Native.ioctl(fd, request, arg), what);
     }
 
-    /** Makes {@code call} (a result or -errno) until it answers anything but EINTR. */
-    private static int retried(IntSupplier call, String what) throws ErrnoException {
-        int rc;
-        do {
-            rc = call.getAsInt();
-        } while (rc == -Errnos.EINTR);
+    /** {@code rc}, a result or -errno, as a result or an exception. */
+    private static int checked(int rc, String what) throws ErrnoException {
         if (rc < 0) {
             throw new ErrnoException(what, -rc);
         }

@@ -14,6 +14,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import org.diskhost.nativeio.libc.Errno;
+import org.diskhost.nativeio.libc.ErrnoException;
 
 /**
  * NVMe commands through the Linux passthrough ioctls of {@code linux/nvme_ioctl.h}: {@code struct nvme_passthru_cmd}
@@ -22,8 +24,8 @@ import java.util.List;
  * Base Specification (Identify Controller and Namespace, Reservation Report); they are little-endian.
  *
  * <p>A command has three outcomes: success (the completion's dword 0 is returned); a negative ioctl result, an
- * {@link ErrnoException} ({@link Errnos#ENOTTY} on a device that is not NVMe, {@link Errnos#EACCES} or
- * {@link Errnos#EPERM} for admin commands without {@code CAP_SYS_ADMIN}, {@link Errnos#EINTR} never: it is
+ * {@link ErrnoException} ({@link Errno#ENOTTY} on a device that is not NVMe, {@link Errno#EACCES} or
+ * {@link Errno#EPERM} for admin commands without {@code CAP_SYS_ADMIN}, {@link Errno#EINTR} never: it is
  * retried); or a positive result, the command's NVMe status, an {@link NvmeStatusException}.
  *
  * <p>The pure pieces ({@link #encode}, the records' {@code parse}) are tested with byte fixtures laid out per the

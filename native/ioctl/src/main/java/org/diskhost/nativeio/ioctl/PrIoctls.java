@@ -8,6 +8,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import org.diskhost.nativeio.libc.Errno;
+import org.diskhost.nativeio.libc.ErrnoException;
 
 /**
  * The Linux persistent-reservation ioctls of {@code linux/pr.h} (type 'p', numbers 200..205): SCSI-3 or NVMe
@@ -18,15 +20,15 @@ import java.lang.invoke.VarHandle;
  * <h2>Errors</h2>
  * Every call throws {@link ErrnoException}:
  * <ul>
- * <li>{@link Errnos#EOPNOTSUPP}: the device has no reservation support (loop devices, for one), or a flag the kernel
+ * <li>{@link Errno#EOPNOTSUPP}: the device has no reservation support (loop devices, for one), or a flag the kernel
  * does not accept ({@link #PR_FL_IGNORE_KEY} is the only one defined);</li>
- * <li>{@link Errnos#EPERM}: on recent kernels, the descriptor is not open for writing and the caller lacks
+ * <li>{@link Errno#EPERM}: on recent kernels, the descriptor is not open for writing and the caller lacks
  * {@code CAP_SYS_ADMIN};</li>
- * <li>{@link Errnos#EBADE}: a reservation conflict. The kernel answers a conflict not with an errno but with the
+ * <li>{@link Errno#EBADE}: a reservation conflict. The kernel answers a conflict not with an errno but with the
  * positive status {@code PR_STS_RESERVATION_CONFLICT} (0x18, the SCSI status; older kernels passed NVMe's own
  * 0x83 through); both become EBADE, the errno Linux gives I/O that a reservation refuses, so a backend maps one errno
  * to "reservation conflict";</li>
- * <li>{@link Errnos#EIO}: any other positive status (a device error or a failed path), its value in the message.</li>
+ * <li>{@link Errno#EIO}: any other positive status (a device error or a failed path), its value in the message.</li>
  * </ul>
  *
  * <p>No device on the machines this project is tested on supports reservations: the tests check the numbers and
@@ -141,14 +143,14 @@ public final class PrIoctls {
     }
 
     /**
-     * The errno a positive PR status stands for: {@link Errnos#EBADE} for a reservation conflict, {@link Errnos#EIO}
+     * The errno a positive PR status stands for: {@link Errno#EBADE} for a reservation conflict, {@link Errno#EIO}
      * for anything else.
      */
     static int errnoOfStatus(int status) {
         // Older kernels passed NVMe's own Reservation Conflict status (SCT 0, SC 0x83) through unchanged.
         return status == PR_STS_RESERVATION_CONFLICT
                 || (status & 0x7ff) == NvmePassthrough.NvmeStatusException.SC_RESERVATION_CONFLICT
-                ? Errnos.EBADE : Errnos.EIO;
+                ? Errno.EBADE : Errno.EIO;
     }
 
     private static void reservation(int fd, long request, String name, long key, int type, int flags)

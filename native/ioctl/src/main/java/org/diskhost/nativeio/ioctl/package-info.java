@@ -1,11 +1,12 @@
 /**
  * Linux ioctls for the native backends, over the Foreign Function &amp; Memory API: the one place in diskhost with
- * ioctl code. {@link org.diskhost.nativeio.ioctl.Ioctl} opens and closes descriptors and makes raw calls;
+ * ioctl code. {@link org.diskhost.nativeio.ioctl.Ioctl} opens and closes descriptors (through
+ * {@code org.diskhost.nativeio.libc}, which holds the libc plumbing of every native library) and makes raw calls;
  * {@link org.diskhost.nativeio.ioctl.BlockIoctls} (size, block sizes, read-only flag, discard, zero-out),
  * {@link org.diskhost.nativeio.ioctl.CdromIoctls} (eject), {@link org.diskhost.nativeio.ioctl.PrIoctls} (persistent
  * reservations) and {@link org.diskhost.nativeio.ioctl.NvmePassthrough} (Identify, Reservation Report) build on it.
- * Failures are {@link org.diskhost.nativeio.ioctl.ErrnoException}s carrying the Linux error number
- * ({@link org.diskhost.nativeio.ioctl.Errnos}).
+ * Failures are {@code org.diskhost.nativeio.libc.ErrnoException}s carrying the Linux error number
+ * ({@link org.diskhost.nativeio.ioctl.Errnos}, the numbers of {@code org.diskhost.nativeio.libc.Errno}).
  *
  * <p>Request numbers are computed with {@link org.diskhost.nativeio.ioctl.IoctlRequest} from the uapi headers'
  * definitions and struct layouts ({@code MemoryLayout}s named after the headers' fields); the tests compare both

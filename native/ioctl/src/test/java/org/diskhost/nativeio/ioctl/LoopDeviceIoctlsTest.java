@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.diskhost.testkit.ExternalTools;
 import org.diskhost.testkit.LoopDevice;
+import org.diskhost.nativeio.libc.ErrnoException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

@@ -8,9 +8,9 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * The structures and constants this package passes to the kernel, from the uapi headers {@code linux/netlink.h},
- * {@code linux/socket.h}, {@code asm-generic/socket.h}, {@code asm-generic/poll.h}, {@code linux/eventfd.h} and {@code asm-generic/errno.h}
- * (the generic numbering, the same on x86_64 and aarch64). Field offsets are derived from the layouts, never written
- * twice; {@code NetlinkLayoutsTest} checks them against the headers.
+ * {@code linux/socket.h}, {@code asm-generic/socket.h}, {@code asm-generic/poll.h} and {@code linux/eventfd.h} (the
+ * generic numbering, the same on x86_64 and aarch64; the error numbers are libc's {@code Errno}). Field offsets are
+ * derived from the layouts, never written twice; {@code NetlinkLayoutsTest} checks them against the headers.
  */
 final class NetlinkLayouts {
     static final int AF_NETLINK = 16;
@@ -37,15 +37,6 @@ final class NetlinkLayouts {
 
     static final int EFD_NONBLOCK = SOCK_NONBLOCK;
     static final int EFD_CLOEXEC = SOCK_CLOEXEC;
-
-    // errno values (asm-generic/errno-base.h, asm-generic/errno.h).
-    static final int EPERM = 1;
-    static final int EINTR = 4;
-    static final int EAGAIN = 11;
-    static final int EACCES = 13;
-    static final int EPROTONOSUPPORT = 93;
-    static final int EAFNOSUPPORT = 97;
-    static final int ENOBUFS = 105;
 
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT;
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT;

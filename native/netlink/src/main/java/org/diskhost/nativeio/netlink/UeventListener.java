@@ -1,15 +1,15 @@
 package org.diskhost.nativeio.netlink;
 
+import static org.diskhost.nativeio.libc.Errno.EACCES;
+import static org.diskhost.nativeio.libc.Errno.EAFNOSUPPORT;
+import static org.diskhost.nativeio.libc.Errno.EAGAIN;
+import static org.diskhost.nativeio.libc.Errno.EINTR;
+import static org.diskhost.nativeio.libc.Errno.ENOBUFS;
+import static org.diskhost.nativeio.libc.Errno.EPERM;
+import static org.diskhost.nativeio.libc.Errno.EPROTONOSUPPORT;
 import static org.diskhost.nativeio.netlink.NetlinkLayouts.AF_NETLINK;
-import static org.diskhost.nativeio.netlink.NetlinkLayouts.EACCES;
-import static org.diskhost.nativeio.netlink.NetlinkLayouts.EAFNOSUPPORT;
-import static org.diskhost.nativeio.netlink.NetlinkLayouts.EAGAIN;
 import static org.diskhost.nativeio.netlink.NetlinkLayouts.EFD_CLOEXEC;
 import static org.diskhost.nativeio.netlink.NetlinkLayouts.EFD_NONBLOCK;
-import static org.diskhost.nativeio.netlink.NetlinkLayouts.EINTR;
-import static org.diskhost.nativeio.netlink.NetlinkLayouts.ENOBUFS;
-import static org.diskhost.nativeio.netlink.NetlinkLayouts.EPERM;
-import static org.diskhost.nativeio.netlink.NetlinkLayouts.EPROTONOSUPPORT;
 import static org.diskhost.nativeio.netlink.NetlinkLayouts.MSG_DONTWAIT;
 import static org.diskhost.nativeio.netlink.NetlinkLayouts.MSG_TRUNC;
 import static org.diskhost.nativeio.netlink.NetlinkLayouts.NETLINK_KOBJECT_UEVENT;
@@ -42,6 +42,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import org.diskhost.nativeio.libc.ErrnoException;
+import org.diskhost.nativeio.libc.Libc;
 
 /**
  * Listens to kernel uevents ({@code NETLINK_KOBJECT_UEVENT}, multicast group 1) on its own platform daemon thread,
@@ -141,7 +143,7 @@ public final class UeventListener implements AutoCloseable {
         int socket = openSocket();
         int wakeFd = -1;
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = Linux.callState(arena);
+            MemorySegment state = Libc.callState(arena);
             setReceiveBuffer(state, socket, receiveBuffer, name);
             wakeFd = Linux.eventfd(state, EFD_NONBLOCK | EFD_CLOEXEC);
             if (wakeFd < 0) {
@@ -203,7 +205,7 @@ public final class UeventListener implements AutoCloseable {
 
     private void run() {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = Linux.callState(arena);
+            MemorySegment state = Libc.callState(arena);
             MemorySegment fds = arena.allocate(POLLFD, 2);
             MemorySegment socketPoll = fds.asSlice(0, POLLFD);
             MemorySegment wakePoll = fds.asSlice(POLLFD.byteSize(), POLLFD);
@@ -309,7 +311,7 @@ public final class UeventListener implements AutoCloseable {
     /** A new non-blocking uevent socket bound to the kernel's group, or an IOException saying why not. */
     private static int openSocket() throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = Linux.callState(arena);
+            MemorySegment state = Libc.callState(arena);
             int fd = Linux.socket(state, AF_NETLINK, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
                     NETLINK_KOBJECT_UEVENT);
             if (fd < 0) {
@@ -357,11 +359,10 @@ public final class UeventListener implements AutoCloseable {
     }
 
     private static void closeQuietly(int fd) {
-        try (Arena arena = Arena.ofConfined()) {
-            int rc = Linux.close(Linux.callState(arena), fd);
-            if (rc < 0) {
-                LOG.fine(() -> "close of fd " + fd + ": " + Linux.describe(-rc));
-            }
+        try {
+            Libc.close(fd);
+        } catch (ErrnoException e) {
+            LOG.fine(e::getMessage);
         }
     }
 

@@ -22,6 +22,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
+import org.diskhost.nativeio.libc.Errno;
 import org.diskhost.testkit.ExternalTools;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -286,11 +287,11 @@ class UeventListenerTest {
         String socket = "socket(AF_NETLINK, SOCK_DGRAM, NETLINK_KOBJECT_UEVENT)";
         assertEquals(socket + " refused: Operation not permitted (errno 1); a seccomp filter or security module"
                 + " forbids it, or this network namespace does not offer kernel uevents",
-                UeventListener.refusal(socket, NetlinkLayouts.EPERM));
-        assertTrue(UeventListener.refusal(socket, NetlinkLayouts.EAFNOSUPPORT).endsWith(
+                UeventListener.refusal(socket, Errno.EPERM));
+        assertTrue(UeventListener.refusal(socket, Errno.EAFNOSUPPORT).endsWith(
                 "(errno 97); this kernel or network namespace offers no uevent netlink"));
         assertEquals("bind refused: No buffer space available (errno 105)",
-                UeventListener.refusal("bind", NetlinkLayouts.ENOBUFS));
+                UeventListener.refusal("bind", Errno.ENOBUFS));
     }
 
     @Test

@@ -1,10 +1,10 @@
-package org.diskhost.nativeio.ioctl;
+package org.diskhost.nativeio.libc;
 
 import java.io.IOException;
 
 /**
- * A failed native call, with its Linux error number so that a caller can map it (for example {@link Errnos#EBADE},
- * a reservation conflict). The message is {@code "<what>: <strerror text> (errno N)"}.
+ * A failed native call, with its Linux error number so that a caller can map it (for example {@link Errno#EBADE},
+ * a reservation conflict, or {@link Errno#ENOSPC}). The message is {@code "<what>: <strerror text> (errno N)"}.
  */
 public final class ErrnoException extends IOException {
     private static final long serialVersionUID = 1L;
@@ -15,7 +15,7 @@ public final class ErrnoException extends IOException {
      * @param errno the positive Linux error number
      */
     public ErrnoException(String what, int errno) {
-        super(what + ": " + Errnos.describe(errno) + " (errno " + errno + ")");
+        super(what + ": " + Errno.describe(errno) + " (errno " + errno + ")");
         this.errno = errno;
     }
 
