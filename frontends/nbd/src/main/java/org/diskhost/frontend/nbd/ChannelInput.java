@@ -4,20 +4,80 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SelectableChannel;
+import java.nio.channels.Selector;
 import java.nio.charset.StandardCharsets;
 
 /**
  * Buffered, blocking reads of big-endian protocol fields from a channel. Several small requests arrive in one read;
- * large payloads go straight from the socket into their destination memory.
+ * large payloads go straight from the socket into their destination memory. The channel may be switched to
+ * non-blocking mode ({@link #nonBlocking}, so that replies can be sent from other threads without blocking them):
+ * reads then still block, waiting for input in a selector of their own.
  */
-final class ChannelInput {
+final class ChannelInput implements AutoCloseable {
+    /** How long a wait for input lasts before it checks whether the channel was closed meanwhile. */
+    private static final long SELECT_MILLIS = 1000;
+
     private final ReadableByteChannel channel;
     private final ByteBuffer buffer;
+    private Selector selector; // once non-blocking
 
     ChannelInput(ReadableByteChannel channel, int bufferSize) {
         this.channel = channel;
         this.buffer = ByteBuffer.allocateDirect(bufferSize).flip();
+    }
+
+    /**
+     * Puts {@code channel} (the one this input reads) into non-blocking mode; reads go on blocking the reading thread.
+     * Call it from the reading thread while no other thread uses the channel.
+     */
+    void nonBlocking(SelectableChannel selectable) throws IOException {
+        if (selectable != channel) {
+            throw new IllegalArgumentException("not the channel this input reads");
+        }
+        Selector s = Selector.open();
+        try {
+            selectable.configureBlocking(false);
+            selectable.register(s, SelectionKey.OP_READ);
+        } catch (IOException | RuntimeException e) {
+            s.close();
+            throw e;
+        }
+        selector = s;
+    }
+
+    /** Wakes a read waiting for input, so that it notices that the channel was closed. */
+    void wakeup() {
+        Selector s = selector;
+        if (s != null) {
+            s.wakeup();
+        }
+    }
+
+    /** Releases the selector of a non-blocking input (the channel is closed by its owner). */
+    @Override
+    public void close() throws IOException {
+        if (selector != null) {
+            selector.close();
+        }
+    }
+
+    /** One read into {@code target}: bytes read, or -1 at the end of the stream; non-blocking, it waits for input. */
+    private int read(ByteBuffer target) throws IOException {
+        while (true) {
+            int n = channel.read(target);
+            if (n != 0 || selector == null) {
+                return n;
+            }
+            selector.select(SELECT_MILLIS);
+            selector.selectedKeys().clear();
+            if (!channel.isOpen()) {
+                throw new ClosedChannelException();
+            }
+        }
     }
 
     /**
@@ -33,7 +93,7 @@ final class ChannelInput {
         buffer.compact();
         try {
             while (buffer.position() < n) {
-                if (channel.read(buffer) < 0) {
+                if (read(buffer) < 0) {
                     if (buffer.position() == 0) {
                         return false;
                     }
@@ -92,7 +152,7 @@ final class ChannelInput {
             buffer.position(buffer.position() + buffered);
         }
         while (target.hasRemaining()) {
-            if (channel.read(target) < 0) {
+            if (read(target) < 0) {
                 throw new EOFException("the client closed the connection in the middle of a payload");
             }
         }

@@ -28,6 +28,9 @@ final class Connection implements Runnable {
     private final NbdOptions options;
     private final ScheduledExecutorService timer;
     private volatile Export export;
+    // Set in the transmission phase, so that close() can wake their threads waiting in selectors.
+    private volatile ChannelInput input;
+    private volatile ReplyWriter writer;
 
     Connection(SocketChannel channel, String peer, NbdServer server, NbdOptions options,
             ScheduledExecutorService timer) {
@@ -49,6 +52,14 @@ final class Connection implements Runnable {
             channel.close();
         } catch (IOException e) {
             LOG.log(Level.FINE, "closing " + peer, e);
+        }
+        ChannelInput in = input;
+        if (in != null) {
+            in.wakeup();
+        }
+        ReplyWriter out = writer;
+        if (out != null) {
+            out.wakeup();
         }
     }
 
@@ -92,15 +103,24 @@ final class Connection implements Runnable {
         }
     }
 
+    /**
+     * The transmission phase, on a non-blocking socket: this thread reads requests (waiting for them in a selector),
+     * and replies are sent without blocking by the threads that complete them, or else by a writer thread.
+     */
     private void transmit(Session session, ChannelInput in) throws IOException, InterruptedException {
-        ReplyWriter writer = new ReplyWriter(channel, peer);
-        Thread writerThread = Thread.ofPlatform().daemon().name("nbd-writer " + peer).start(writer);
-        try (BufferPool pool = new BufferPool(options.connectionMemory())) {
-            try {
-                new Transmission(session, in, writer, pool, options.maxPayload()).run();
-            } finally {
-                writer.finish();
-                writerThread.join();
+        try (in) {
+            in.nonBlocking(channel);
+            input = in;
+            ReplyWriter out = new ReplyWriter(channel, peer, this::close);
+            writer = out;
+            Thread writerThread = Thread.ofPlatform().daemon().name("nbd-writer " + peer).start(out);
+            try (BufferPool pool = new BufferPool(options.connectionMemory())) {
+                try {
+                    new Transmission(session, in, out, pool, options.maxPayload()).run();
+                } finally {
+                    out.finish();
+                    writerThread.join();
+                }
             }
         }
     }
