@@ -188,7 +188,7 @@ public final class LoopDevice implements AutoCloseable {
             return;
         }
         String name = device.substring("/dev/".length());
-        Path numbers = Path.of("/sys/block", name, "dev");
+        Path numbers = sysfs(Path.of(device)).resolve("dev");
         String[] majorMinor = Files.isReadable(numbers) ? Files.readString(numbers).strip().split(":")
                 : new String[] {"7", name.substring("loop".length())};
         ExternalTools.ok(dir, "mknod", "-m", "0660", device, "b", majorMinor[0], majorMinor[1]);
