@@ -28,12 +28,16 @@ public final class LoopDevice implements AutoCloseable {
     private final Path dir;
     private final Path path;
     private final Path file;
+    private final int major;
+    private final int minor;
     private boolean attached = true;
 
-    private LoopDevice(Path dir, Path path, Path file) {
+    private LoopDevice(Path dir, Path path, Path file, int major, int minor) {
         this.dir = dir;
         this.path = path;
         this.file = file;
+        this.major = major;
+        this.minor = minor;
     }
 
     /** Starts the options of a loop device over {@code file} (which must exist; its size is the device's). */
@@ -95,7 +99,15 @@ public final class LoopDevice implements AutoCloseable {
             if (!LOOP_PATH.matcher(device).matches()) {
                 fail("losetup printed " + device + ", not a loop device");
             }
-            return new LoopDevice(dir, Path.of(device), file);
+            String[] numbers;
+            try {
+                numbers = Files.readString(sysfs(Path.of(device)).resolve("dev")).strip().split(":"); // "7:3"
+            } catch (IOException e) {
+                ExternalTools.run(dir, "losetup", "-d", device);
+                throw e;
+            }
+            return new LoopDevice(dir, Path.of(device), file, Integer.parseInt(numbers[0]),
+                    Integer.parseInt(numbers[1]));
         }
     }
 
@@ -109,9 +121,33 @@ public final class LoopDevice implements AutoCloseable {
         return file;
     }
 
+    /** The device's directory in sysfs, for example {@code /sys/block/loop3}. */
+    public Path sysfs() {
+        return sysfs(path);
+    }
+
+    /** The device's major number (7 for every loop device), as its sysfs {@code dev} file gave it at attach. */
+    public int major() {
+        return major;
+    }
+
+    /** The device's minor number, as its sysfs {@code dev} file gave it at attach. */
+    public int minor() {
+        return minor;
+    }
+
     /** Makes the device take its backing file's current size (losetup {@code -c}), after the file grew or shrank. */
     public void resize() throws IOException, InterruptedException {
         ExternalTools.ok(dir, "losetup", "-c", path.toString());
+    }
+
+    /**
+     * Makes the kernel send a synthetic uevent for the device, as {@code udevadm trigger} does, by writing
+     * {@code action} to its sysfs {@code uevent} file: an action ("change", "add", ...), optionally followed by a UUID
+     * that the event carries back as {@code SYNTH_UUID} (Linux 4.13 and later), so that a test can tell its own event.
+     */
+    public void triggerUevent(String action) throws IOException {
+        Files.writeString(sysfs().resolve("uevent"), action);
     }
 
     /** Detaches the device (losetup {@code -d}); a second call does nothing. */
@@ -125,6 +161,10 @@ public final class LoopDevice implements AutoCloseable {
     @Override
     public void close() throws IOException, InterruptedException {
         detach();
+    }
+
+    private static Path sysfs(Path device) {
+        return Path.of("/sys/block", device.getFileName().toString());
     }
 
     private static void requireLoopDevices() {
@@ -148,7 +188,7 @@ public final class LoopDevice implements AutoCloseable {
             return;
         }
         String name = device.substring("/dev/".length());
-        Path numbers = Path.of("/sys/block", name, "dev");
+        Path numbers = sysfs(Path.of(device)).resolve("dev");
         String[] majorMinor = Files.isReadable(numbers) ? Files.readString(numbers).strip().split(":")
                 : new String[] {"7", name.substring("loop".length())};
         ExternalTools.ok(dir, "mknod", "-m", "0660", device, "b", majorMinor[0], majorMinor[1]);

@@ -49,6 +49,11 @@ class LoopDeviceTest {
         try (LoopDevice loop = LoopDevice.over(file).attach()) {
             assertEquals(loop.path() + " 0 0 512 0 " + file.toAbsolutePath(), listing(loop));
             assertEquals(file, loop.file());
+            assertEquals(Path.of("/sys/block", loop.path().getFileName().toString()), loop.sysfs());
+            assertEquals(7, loop.major(), "loop devices have major 7");
+            // losetup's own view of the numbers.
+            assertEquals(loop.major() + ":" + loop.minor(), ExternalTools.ok(dir, "losetup", "--list",
+                    "--noheadings", "--output", "MAJ:MIN", loop.path().toString()).strip());
         }
     }
 }

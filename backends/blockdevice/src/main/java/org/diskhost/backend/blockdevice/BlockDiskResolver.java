@@ -17,6 +17,7 @@ import org.diskhost.nativeio.ioctl.Errnos;
 import org.diskhost.nativeio.ioctl.Ioctl;
 import org.diskhost.nativeio.libc.ErrnoException;
 import org.diskhost.nativeio.uring.Uring;
+import org.diskhost.nativeio.uring.UringException;
 import org.diskhost.nativeio.uring.UringSupport;
 import org.osgi.service.component.annotations.Component;
 
@@ -80,6 +81,10 @@ public final class BlockDiskResolver implements DiskResolver {
             throw settings.failure("no such device or file: " + path, null);
         } catch (AccessDeniedException e) {
             throw settings.failure("access denied: " + path, null);
+        } catch (UringException e) {
+            // Before ErrnoException, its superclass: the ring's errno says nothing about the device.
+            throw settings.failure("no io_uring ring for " + path + " (" + BlockOptions.ENGINE + "=uring): "
+                    + e.getMessage(), e);
         } catch (ErrnoException e) {
             throw settings.failure(switch (e.errno()) {
                 case Errnos.EBUSY -> options.exclusive()

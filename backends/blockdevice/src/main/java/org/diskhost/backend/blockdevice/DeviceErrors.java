@@ -8,7 +8,6 @@ import org.diskhost.api.DiskException;
 import org.diskhost.nativeio.ioctl.Errnos;
 import org.diskhost.nativeio.ioctl.NvmePassthrough;
 import org.diskhost.nativeio.libc.ErrnoException;
-import org.diskhost.nativeio.uring.UringException;
 
 /**
  * The reference's errno → {@link DiskError} table, applied to block devices only (on a regular file every failure
@@ -50,8 +49,7 @@ final class DeviceErrors {
     /** The Linux error number behind {@code failure}, where it carries one. */
     static OptionalInt errno(Throwable failure) {
         return switch (failure) {
-            case UringException u -> OptionalInt.of(u.errno());
-            case ErrnoException e -> OptionalInt.of(e.errno());
+            case ErrnoException e -> OptionalInt.of(e.errno()); // io_uring's UringException too
             case NvmePassthrough.NvmeStatusException s when s.reservationConflict() -> OptionalInt.of(Errnos.EBADE);
             default -> OptionalInt.empty();
         };

@@ -7,7 +7,8 @@ import java.util.concurrent.CompletableFuture;
 /**
  * One engine's operations on the open device. Each is one call to the kernel: a transfer completes with the bytes
  * moved, which may be fewer than asked (the disk decides what a short transfer means). Futures fail with an
- * {@link java.io.IOException} carrying the errno where there is one ({@code UringException}, {@code ErrnoException}).
+ * {@link java.io.IOException} carrying the errno where there is one (an {@code ErrnoException}, such as io_uring's
+ * {@code UringException}).
  * Segments are native memory, at most {@link #MAX_SEGMENTS} of them.
  */
 interface Transfers extends AutoCloseable {

@@ -78,7 +78,7 @@ class BlockDiskTest {
     }
 
     private static String sysfs(LoopDevice loop, String attribute) throws Exception {
-        return Files.readString(Path.of("/sys/block", loop.path().getFileName().toString(), attribute)).strip();
+        return Files.readString(loop.sysfs().resolve(attribute)).strip();
     }
 
     private MemorySegment pattern(int bytes, int seed) {
@@ -283,11 +283,10 @@ class BlockDiskTest {
         disk.close();
         disks.remove(disk);
         // The kernel frees a loop device detached while open once its last user closes it.
-        for (int i = 0; i < 50 && Files.exists(Path.of("/sys/block", loop.path().getFileName().toString(),
-                "loop")); i++) {
+        for (int i = 0; i < 50 && Files.exists(loop.sysfs().resolve("loop")); i++) {
             Thread.sleep(100);
         }
-        assertFalse(Files.exists(Path.of("/sys/block", loop.path().getFileName().toString(), "loop")),
+        assertFalse(Files.exists(loop.sysfs().resolve("loop")),
                 "the device was freed when the disk closed");
     }
 

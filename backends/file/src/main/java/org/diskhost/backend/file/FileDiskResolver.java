@@ -20,6 +20,7 @@ import org.diskhost.api.resolve.Settings;
 import org.diskhost.nativeio.libc.Errno;
 import org.diskhost.nativeio.libc.ErrnoException;
 import org.diskhost.nativeio.uring.Uring;
+import org.diskhost.nativeio.uring.UringException;
 import org.diskhost.nativeio.uring.UringSupport;
 import org.osgi.service.component.annotations.Component;
 
@@ -106,6 +107,10 @@ public final class FileDiskResolver implements DiskResolver {
             throw settings.failure("no such file: " + path + " (set '" + FileOptions.CREATE + "' to create it)", null);
         } catch (AccessDeniedException e) {
             throw settings.failure("access denied: " + path, null);
+        } catch (UringException e) {
+            // Before ErrnoException, its superclass: the ring's errno says nothing about the file.
+            throw settings.failure("no io_uring ring for " + path + " (" + FileOptions.ENGINE + "=uring): "
+                    + e.getMessage(), e);
         } catch (ErrnoException e) {
             if (e.errno() == Errno.EINVAL && options.direct()) {
                 throw settings.failure("the file system of " + path + " does not support O_DIRECT", e);

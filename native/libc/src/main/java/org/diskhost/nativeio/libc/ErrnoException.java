@@ -5,8 +5,10 @@ import java.io.IOException;
 /**
  * A failed native call, with its Linux error number so that a caller can map it (for example {@link Errno#EBADE},
  * a reservation conflict, or {@link Errno#ENOSPC}). The message is {@code "<what>: <strerror text> (errno N)"}.
+ * A library may subclass it to tell its own failures apart (io_uring's {@code UringException}); a caller that only
+ * wants the errno catches this class.
  */
-public final class ErrnoException extends IOException {
+public class ErrnoException extends IOException {
     private static final long serialVersionUID = 1L;
     private final int errno;
 

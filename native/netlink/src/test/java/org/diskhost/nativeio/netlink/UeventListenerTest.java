@@ -8,12 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
@@ -24,6 +26,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import org.diskhost.nativeio.libc.Errno;
 import org.diskhost.testkit.ExternalTools;
+import org.diskhost.testkit.LoopDevice;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -61,10 +64,28 @@ class UeventListenerTest {
                 .findFirst();
     }
 
+    /** A loop device over a new 1 MiB file of the test's own. */
+    private LoopDevice attachLoop() throws IOException, InterruptedException {
+        Path file = dir.resolve("backing.img");
+        setLength(file, MIB);
+        return LoopDevice.over(file).attach();
+    }
+
+    private static void setLength(Path file, long size) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.setLength(size);
+        }
+    }
+
+    /** Whether {@code event} is about {@code loop}. */
+    private static boolean isAbout(LoopDevice loop, Uevent event) {
+        return event.major().equals(OptionalInt.of(loop.major())) && event.minor().equals(OptionalInt.of(loop.minor()));
+    }
+
     /** Tags a synthetic uevent: the kernel sends it back as SYNTH_UUID. */
     private static String trigger(LoopDevice loop) throws IOException {
         String uuid = UUID.randomUUID().toString();
-        loop.trigger("change " + uuid);
+        loop.triggerUevent("change " + uuid);
         return uuid;
     }
 
@@ -94,13 +115,14 @@ class UeventListenerTest {
         requireUevents();
         BlockingQueue<Uevent> events = new LinkedBlockingQueue<>();
         try (UeventListener listener = UeventListener.open("resize", events::add);
-                LoopDevice loop = LoopDevice.attach(dir, MIB)) {
-            assertEquals(7, loop.major, "loop devices have major 7");
-            loop.resize(2 * MIB);
-            Uevent resize = await(events, e -> e.isBlockResize(7, loop.minor), 2000, "resize of " + loop.device);
+                LoopDevice loop = attachLoop()) {
+            assertEquals(7, loop.major(), "loop devices have major 7");
+            setLength(loop.file(), 2 * MIB);
+            loop.resize(); // the loop driver sends RESIZE=1
+            Uevent resize = await(events, e -> e.isBlockResize(7, loop.minor()), 2000, "resize of " + loop.path());
             assertEquals("change", resize.action());
-            assertEquals("/devices/virtual/block/" + loop.sysfs.getFileName(), resize.devpath());
-            assertEquals(Optional.of(loop.sysfs.getFileName().toString()), resize.property("DEVNAME"));
+            assertEquals("/devices/virtual/block/" + loop.sysfs().getFileName(), resize.devpath());
+            assertEquals(Optional.of(loop.sysfs().getFileName().toString()), resize.property("DEVNAME"));
             assertFalse(resize.isRescan());
         }
     }
@@ -147,9 +169,9 @@ class UeventListenerTest {
     void aThrowingHandlerDoesNotStopLaterEvents() throws Exception {
         requireUevents();
         BlockingQueue<Uevent> events = new LinkedBlockingQueue<>();
-        try (LoopDevice loop = LoopDevice.attach(dir, MIB);
+        try (LoopDevice loop = attachLoop();
                 UeventListener listener = UeventListener.open("throwing", e -> {
-                    if (loop.isAbout(e)) {
+                    if (isAbout(loop, e)) {
                         events.add(e);
                         throw new IllegalStateException("a handler's bug");
                     }
@@ -167,9 +189,9 @@ class UeventListenerTest {
         requireUevents();
         AtomicReference<UeventListener> self = new AtomicReference<>();
         CountDownLatch closed = new CountDownLatch(1);
-        try (LoopDevice loop = LoopDevice.attach(dir, MIB)) {
+        try (LoopDevice loop = attachLoop()) {
             UeventListener listener = UeventListener.open("self", e -> {
-                if (loop.isAbout(e)) {
+                if (isAbout(loop, e)) {
                     self.get().close();
                     closed.countDown();
                 }
@@ -188,15 +210,15 @@ class UeventListenerTest {
     void onlyTheKernelIsHeard() throws Exception {
         requireUevents();
         BlockingQueue<Uevent> events = new LinkedBlockingQueue<>();
-        try (LoopDevice loop = LoopDevice.attach(dir, MIB);
+        try (LoopDevice loop = attachLoop();
                 UeventListener listener = UeventListener.open("kernel-only", e -> {
-                    if (loop.isAbout(e)) {
+                    if (isAbout(loop, e)) {
                         events.add(e);
                     }
                 })) {
             // A root process may send to the kernel's group: a forged resize of this very device, marked FORGED=1.
-            String forged = "change@/devices/virtual/block/" + loop.sysfs.getFileName()
-                    + "\0ACTION=change\0SUBSYSTEM=block\0RESIZE=1\0MAJOR=" + loop.major + "\0MINOR=" + loop.minor
+            String forged = "change@/devices/virtual/block/" + loop.sysfs().getFileName()
+                    + "\0ACTION=change\0SUBSYSTEM=block\0RESIZE=1\0MAJOR=" + loop.major() + "\0MINOR=" + loop.minor()
                     + "\0FORGED=1\0";
             ExternalTools.ok(dir, "/usr/bin/python3", "-c", """
                     import socket, sys
@@ -217,11 +239,11 @@ class UeventListenerTest {
         requireUevents();
         BlockingQueue<Uevent> events = new LinkedBlockingQueue<>();
         CountDownLatch release = new CountDownLatch(1);
-        try (LoopDevice loop = LoopDevice.attach(dir, MIB);
+        try (LoopDevice loop = attachLoop();
                 // The smallest receive buffer the kernel allows, and a handler that holds up the thread (against its
                 // contract) while a burst arrives: the kernel drops uevents and reports ENOBUFS.
                 UeventListener listener = UeventListener.open("overrun", e -> {
-                    if (loop.isAbout(e)) {
+                    if (isAbout(loop, e)) {
                         events.add(e);
                         awaitQuietly(release);
                     }

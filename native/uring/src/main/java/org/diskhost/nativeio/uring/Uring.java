@@ -16,6 +16,9 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.diskhost.nativeio.libc.Errno;
+import org.diskhost.nativeio.libc.ErrnoException;
+import org.diskhost.nativeio.libc.Libc;
 
 /**
  * One io_uring, owned by one platform thread.
@@ -291,7 +294,7 @@ public final class Uring implements AutoCloseable {
 
     private void setUp(int entries) throws IOException {
         arena = Arena.ofConfined();
-        state = Linux.callState(arena);
+        state = Libc.callState(arena);
         MemorySegment params = arena.allocate(UringLayouts.PARAMS);
         params.set(ValueLayout.JAVA_INT, UringLayouts.P_FLAGS, setupFlags);
         int fd = Linux.ioUringSetup(state, entries, params);
@@ -515,8 +518,8 @@ public final class Uring implements AutoCloseable {
 
     private static void closeQuietly(int fd) {
         try {
-            Linux.close(fd);
-        } catch (UringException e) {
+            Libc.close(fd);
+        } catch (ErrnoException e) {
             // Nothing to do about a descriptor that would not close; it is released anyway.
         }
     }

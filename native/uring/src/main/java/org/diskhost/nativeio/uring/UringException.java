@@ -1,23 +1,18 @@
 package org.diskhost.nativeio.uring;
 
-import java.io.IOException;
+import org.diskhost.nativeio.libc.Errno;
+import org.diskhost.nativeio.libc.ErrnoException;
 
 /**
- * A failed native call or io_uring operation: a negative {@code cqe.res} or syscall result, with its {@link #errno()}
- * so that a backend can map it (for example {@link Errno#ENOSPC} to "no space").
+ * A failed io_uring operation or ring call: a negative {@code cqe.res} or syscall result. Its {@link #errno()} and
+ * message are {@link ErrnoException}'s, so that a backend maps any errno the same way (for example {@link Errno#ENOSPC}
+ * to "no space"); the type says that the ring reported it.
  */
-public final class UringException extends IOException {
+public final class UringException extends ErrnoException {
     private static final long serialVersionUID = 1L;
-    private final int errno;
 
     /** {@code operation} says what failed, for example "writev fd 7 at 4096". */
     public UringException(String operation, int errno) {
-        super(operation + ": " + Errno.describe(errno) + " (errno " + errno + ")");
-        this.errno = errno;
-    }
-
-    /** The positive Linux error number. */
-    public int errno() {
-        return errno;
+        super(operation, errno);
     }
 }

@@ -24,6 +24,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import org.diskhost.nativeio.libc.Errno;
+import org.diskhost.nativeio.libc.Libc;
 
 /**
  * {@link Uring#probe()}: a throwaway ring, set up with the newest setup flags the kernel takes and asked which opcodes
@@ -67,7 +69,7 @@ final class UringProbe {
         }
         String kernel = System.getProperty("os.version", "?");
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = Linux.callState(arena);
+            MemorySegment state = Libc.callState(arena);
             MemorySegment params = arena.allocate(UringLayouts.PARAMS);
             // The newest flags first: a kernel that does not know one answers EINVAL.
             int fd = -Errno.EINVAL;
@@ -109,7 +111,7 @@ final class UringProbe {
                 }
                 return new UringSupport.Available(features, setupFlags, supported, kernel);
             } finally {
-                Linux.close(fd);
+                Libc.close(fd);
             }
         } catch (IOException e) {
             return new UringSupport.Unavailable("closing the probe ring failed: " + e.getMessage());

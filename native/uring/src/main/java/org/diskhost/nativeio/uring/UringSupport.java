@@ -2,6 +2,7 @@ package org.diskhost.nativeio.uring;
 
 import java.io.IOException;
 import java.util.Set;
+import org.diskhost.nativeio.libc.Errno;
 
 /**
  * What {@link Uring#probe()} found: io_uring usable here ({@link Available}, the only way to open a ring), or not and

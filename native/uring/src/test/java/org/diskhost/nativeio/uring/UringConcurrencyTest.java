@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import org.diskhost.nativeio.libc.Libc;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -73,7 +74,7 @@ class UringConcurrencyTest {
         try (var raf = new java.io.RandomAccessFile(file.toFile(), "rw")) {
             raf.setLength((long) THREADS * OPS * BLOCK);
         }
-        int fd = Linux.open(file.toString(), Linux.O_RDWR, 0);
+        int fd = Libc.open(file.toString(), Libc.O_RDWR);
         try (Uring ring = UringTests.available().open("concurrent", 64); Arena arena = Arena.ofShared()) {
             assertEquals(63, ring.capacity());
             // Writes: each block in two halves, so that every op is vectored.
@@ -117,7 +118,7 @@ class UringConcurrencyTest {
                 }
             });
         } finally {
-            Linux.close(fd);
+            Libc.close(fd);
         }
     }
 
@@ -125,7 +126,7 @@ class UringConcurrencyTest {
     void closeWaitsForOperationsInFlight() throws Exception {
         Path file = dir.resolve("closing");
         Files.createFile(file);
-        int fd = Linux.open(file.toString(), Linux.O_RDWR, 0);
+        int fd = Libc.open(file.toString(), Libc.O_RDWR);
         List<CompletableFuture<Integer>> ops = new ArrayList<>();
         Uring ring = UringTests.available().open("closing", 8);
         try (Arena arena = Arena.ofShared()) {
@@ -150,7 +151,7 @@ class UringConcurrencyTest {
         IOException closed = assertInstanceOf(IOException.class, after.getCause());
         assertEquals("io_uring closing is closed", closed.getMessage());
         ring.close(); // again: nothing happens
-        Linux.close(fd);
+        Libc.close(fd);
     }
 
     @Test

@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
+import org.diskhost.nativeio.libc.Libc;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -78,7 +79,7 @@ class UringSetupFlagsTest {
                 raf.write(block);
             }
         }
-        int fd = Linux.open(file.toString(), Linux.O_RDONLY, 0);
+        int fd = Libc.open(file.toString(), Libc.O_RDONLY);
         try (Uring ring = new Uring("chains", 4, flags); Arena arena = Arena.ofShared()) {
             AtomicInteger wrong = new AtomicInteger();
             List<CompletableFuture<Void>> chains = new ArrayList<>();
@@ -92,7 +93,7 @@ class UringSetupFlagsTest {
             }
             assertEquals(0, wrong.get());
         } finally {
-            Linux.close(fd);
+            Libc.close(fd);
         }
     }
 

@@ -18,6 +18,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import org.diskhost.nativeio.libc.Errno;
+import org.diskhost.nativeio.libc.Libc;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -41,13 +43,13 @@ class UringTest {
     void close() throws IOException {
         ring.close();
         for (int fd : fds) {
-            Linux.close(fd);
+            Libc.close(fd);
         }
         arena.close();
     }
 
     private int openFile(Path file, int flags) throws IOException {
-        int fd = Linux.open(file.toString(), flags, 0);
+        int fd = Libc.open(file.toString(), flags);
         fds.add(fd);
         return fd;
     }
@@ -81,7 +83,7 @@ class UringTest {
     @Test
     void scatteredWriteThenGatheredRead() throws Exception {
         Path file = file("scattered", 64 * 1024);
-        int fd = openFile(file, Linux.O_RDWR);
+        int fd = openFile(file, Libc.O_RDWR);
         List<MemorySegment> out = List.of(filled(512, 1, 1), filled(1000, 1, 2), filled(3000, 1, 3), filled(7, 1, 4));
         byte[] expected = concat(out);
         assertEquals(expected.length, get(ring.writev(fd, out, 12345, false)));
@@ -98,7 +100,7 @@ class UringTest {
     @Test
     void directIoWithAlignedBuffers() throws Exception {
         Path file = file("direct", 1024 * 1024);
-        int fd = openFile(file, Linux.O_RDWR | Linux.O_DIRECT);
+        int fd = openFile(file, Libc.O_RDWR | Libc.O_DIRECT);
         List<MemorySegment> out = List.of(filled(4096, 4096, 5), filled(8192, 4096, 6), filled(4096, 4096, 7));
         byte[] expected = concat(out);
         assertEquals(16384, get(ring.writev(fd, out, 8192, true)));
@@ -118,7 +120,7 @@ class UringTest {
     @Test
     void dsyncWritesAndSyncs() throws Exception {
         Path file = file("sync", 8192);
-        int fd = openFile(file, Linux.O_RDWR);
+        int fd = openFile(file, Libc.O_RDWR);
         MemorySegment data = filled(4096, 8, 9);
         assertEquals(4096, get(ring.writev(fd, List.of(data), 4096, true)));
         assertEquals(0, get(ring.fsync(fd, true)));
@@ -130,7 +132,7 @@ class UringTest {
     @Test
     void moreBuffersThanKeptInline() throws Exception {
         Path file = file("many", 64 * 1024);
-        int fd = openFile(file, Linux.O_RDWR);
+        int fd = openFile(file, Libc.O_RDWR);
         List<MemorySegment> out = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
             out.add(filled(100 + i, 1, i));
@@ -153,7 +155,7 @@ class UringTest {
     @Test
     void readsShortAtTheEndOfTheFile() throws Exception {
         Path file = file("short", 1000);
-        int fd = openFile(file, Linux.O_RDONLY);
+        int fd = openFile(file, Libc.O_RDONLY);
         assertEquals(1000, get(ring.readv(fd, List.of(arena.allocate(4096)), 0)));
         assertEquals(0, get(ring.readv(fd, List.of(arena.allocate(4096)), 1000)));
     }
@@ -163,7 +165,7 @@ class UringTest {
         int mib = 1024 * 1024;
         Path file = dir.resolve("holes");
         Files.createFile(file);
-        int fd = openFile(file, Linux.O_RDWR);
+        int fd = openFile(file, Libc.O_RDWR);
         // fallocate mode 0 allocates and extends.
         assertEquals(0, get(ring.fallocate(fd, 0, 0, mib)));
         assertEquals(mib, Files.size(file));
@@ -194,7 +196,7 @@ class UringTest {
         assertEquals(Errno.EBADF, e.errno());
         assertEquals("readv fd 1048576 at 0: Bad file descriptor (errno 9)", e.getMessage());
 
-        int readOnly = openFile(file("ro", 4096), Linux.O_RDONLY);
+        int readOnly = openFile(file("ro", 4096), Libc.O_RDONLY);
         var write = assertThrows(ExecutionException.class,
                 () -> get(ring.writev(readOnly, List.of(buffer), 0, false)));
         assertEquals(Errno.EBADF, assertInstanceOf(UringException.class, write.getCause()).errno());
