@@ -35,7 +35,9 @@ import org.diskhost.nativeio.uring.UringSupport;
  * A disk stored in a host file. Its size is the file's length at open, in whole sectors (a trailing partial sector
  * is not part of the disk), and writes never extend the file. With the uring engine, reads, writes, flushes and
  * unmaps go to the disk's own io_uring from the caller and complete from the ring; otherwise (and for allocation
- * maps always) requests run on the disk's own I/O threads. Either way callers never block, and each transfer is
+ * maps always) requests run on the disk's own I/O threads. A small read through the page cache (uring engine,
+ * without O_DIRECT) is first tried on the caller's thread with {@code preadv2(RWF_NOWAIT)}, which copies from the
+ * cache or fails at once, never waiting for the device; only a read that misses goes to the ring. Either way callers never block, and each transfer is
  * carried to completion (short transfers are continued).
  *
  * <p>FUA writes are durable on completion (per-write O_DSYNC); {@link #syncCache()} is an fsync. Unmap punches holes
@@ -61,6 +63,14 @@ final class FileDisk implements DiskIo {
     private final LongAdder bytesRead = new LongAdder();
     private final LongAdder bytesWritten = new LongAdder();
     private final LongAdder bounced = new LongAdder();
+    private final LongAdder cachedReads = new LongAdder();
+
+    /**
+     * Reads up to this size are first tried from the page cache on the caller's thread ({@code preadv2} with
+     * {@code RWF_NOWAIT}, uring engine without O_DIRECT): a copy that never waits for the device, and short enough
+     * not to hold up the caller. Only what is not cached goes to the ring.
+     */
+    static final int CACHED_READ_LIMIT = 64 * 1024;
 
     FileDisk(FileOptions options, FileIo io, RingFileIo ring, String uringState, long fileSize) {
         this.options = options;
@@ -184,6 +194,14 @@ final class FileDisk implements DiskIo {
             return CompletableFuture.failedFuture(e);
         }
         long offset = sector << sectorShift;
+        if (ring != null && length <= CACHED_READ_LIMIT && usableInPlace(segments)
+                && ((NativeFileIo) io).readCached(segments, offset)) {
+            // Served from the page cache on the caller's thread: no hand-off to the ring thread and back.
+            reads.increment();
+            bytesRead.add(length);
+            cachedReads.increment();
+            return CompletableFuture.completedFuture(null);
+        }
         if (ring != null) {
             return async(() -> readRing(buffers, segments, offset, length), () -> {
                 reads.increment();
@@ -503,6 +521,7 @@ final class FileDisk implements DiskIo {
                 .value("writes", writes.sum())
                 .value("bytes_read", bytesRead.sum())
                 .value("bytes_written", bytesWritten.sum())
-                .value("bounced_requests", bounced.sum());
+                .value("bounced_requests", bounced.sum())
+                .value("cached_reads", cachedReads.sum());
     }
 }

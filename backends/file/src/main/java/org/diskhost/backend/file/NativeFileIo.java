@@ -113,6 +113,29 @@ final class NativeFileIo implements FileIo {
         }
     }
 
+    /**
+     * Reads {@code segments} (at most {@link Posix#IOV_MAX}) at {@code offset} with one {@code preadv2(RWF_NOWAIT)}
+     * on the calling thread, if the page cache holds all of it: a copy that never waits for the device. False when
+     * it does not (EAGAIN, a short read, or a kernel without RWF_NOWAIT); the buffers' content is then undefined and
+     * the caller reads them the usual way.
+     */
+    boolean readCached(List<MemorySegment> segments, long offset) {
+        if (direct || segments.size() > Posix.IOV_MAX) {
+            return false;
+        }
+        Scratch scratch = Scratch.PER_THREAD.get();
+        long length = 0;
+        for (int i = 0; i < segments.size(); i++) {
+            MemorySegment segment = segments.get(i);
+            long at = i * Posix.IOVEC.byteSize();
+            scratch.iov().set(ValueLayout.ADDRESS, at, segment);
+            scratch.iov().set(ValueLayout.JAVA_LONG, at + ValueLayout.ADDRESS.byteSize(), segment.byteSize());
+            length += segment.byteSize();
+        }
+        return Posix.preadv2(scratch.callState(), fd, scratch.iov(), segments.size(), offset, Posix.RWF_NOWAIT)
+                == length;
+    }
+
     /** A transfer that moved no bytes: for a read, the file ended before the disk does. */
     static IOException nothingTransferred(Path path, boolean write, long position) {
         if (write) {

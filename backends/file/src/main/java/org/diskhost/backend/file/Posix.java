@@ -27,6 +27,8 @@ final class Posix {
     static final int FALLOC_FL_PUNCH_HOLE = 2;
     /** Per-write O_DSYNC (pwritev2): the FUA of a file. */
     static final int RWF_DSYNC = 2;
+    /** Per-read: fail with EAGAIN rather than wait for the device (the data is not all in the page cache). */
+    static final int RWF_NOWAIT = 8;
     static final int SEEK_DATA = 3;
     static final int SEEK_HOLE = 4;
     /** Linux limits one vectored call to this many iovecs. */
@@ -42,6 +44,8 @@ final class Posix {
     private static final Downcalls DOWNCALLS = new Downcalls();
     private static final MethodHandle PREADV = DOWNCALLS.capturingErrno("preadv",
             FunctionDescriptor.of(I64, I32, PTR, I32, I64));
+    private static final MethodHandle PREADV2 = DOWNCALLS.capturingErrno("preadv2",
+            FunctionDescriptor.of(I64, I32, PTR, I32, I64, I32));
     private static final MethodHandle PWRITEV2 = DOWNCALLS.capturingErrno("pwritev2",
             FunctionDescriptor.of(I64, I32, PTR, I32, I64, I32));
     private static final MethodHandle FSYNC = DOWNCALLS.capturingErrno("fsync", FunctionDescriptor.of(I32, I32));
@@ -80,6 +84,11 @@ final class Posix {
             throw new ErrnoException("preadv at " + offset, (int) -n);
         }
         return n;
+    }
+
+    /** One preadv2 call with {@code flags}; returns the bytes read, or -errno (no exception: EAGAIN is expected). */
+    static long preadv2(MemorySegment state, int fd, MemorySegment iov, int count, long offset, int flags) {
+        return Libc.retried(state, () -> (long) PREADV2.invokeExact(state, fd, iov, count, offset, flags));
     }
 
     /** One pwritev2 call; returns the bytes written. */

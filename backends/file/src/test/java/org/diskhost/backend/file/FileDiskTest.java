@@ -271,6 +271,36 @@ class FileDiskTest {
         }
     }
 
+    /**
+     * With the uring engine and the page cache, a small read of cached data is a copy on the caller's thread
+     * (preadv2 with RWF_NOWAIT): inspect counts it, the data is right; larger reads and O_DIRECT reads use the ring.
+     */
+    @Test
+    void smallReadsOfCachedDataAreServedOnTheCallersThread() throws Exception {
+        FileDisks.assumeUring();
+        Disk disk = FileDisks.resolve(dir, Map.of("path", "cached.img", "create", "4 MiB"), false);
+        try {
+            MemorySegment data = pattern(64 * 1024, 11);
+            write(disk, 128, data);
+            assertSameBytes(data, read(disk, 128, 128), "64 KiB, just written: in the page cache");
+            assertTrue(InspectTree.of(disk).toString().contains("cached_reads: 1"), InspectTree.of(disk).toString());
+            assertSameBytes(pattern(4096, 11), read(disk, 128, 8), "4 KiB of it");
+            read(disk, 0, 256); // 128 KiB: above the limit, through the ring
+            assertTrue(InspectTree.of(disk).toString().contains("cached_reads: 2"), InspectTree.of(disk).toString());
+        } finally {
+            disk.close();
+        }
+        Disk direct = FileDisks.resolve(dir, Map.of("path", "direct-cached.img", "create", "1 MiB", "direct", true),
+                false);
+        try {
+            read(direct, 0, 8);
+            assertTrue(InspectTree.of(direct).toString().contains("cached_reads: 0"),
+                    InspectTree.of(direct).toString());
+        } finally {
+            direct.close();
+        }
+    }
+
     /** io_uring forced off (as seccomp, io_uring_disabled or an old kernel would): the disk uses threads, says why. */
     @Test
     void withoutIoUringTheDefaultFallsBackToThreadsAndSaysWhy() throws Exception {
