@@ -330,7 +330,7 @@ final class BlockDisk implements DiskIo {
     @Override
     public CompletableFuture<Void> unmap(long sector, long count, boolean blockLevelOnly) {
         // Checked here also for a block device: BLKDISCARD and fallocate both accept ranges past the end.
-        if (!Disk.fits(sector, count, sectorCount()) || outside(sector, count)) {
+        if (!Disk.fits(sector, count, sectorCount())) {
             return DiskException.failed(new DiskError.IllegalBlock());
         }
         if (readOnly) {

@@ -38,6 +38,8 @@ public final class Libc {
      * anybody else.
      */
     public static final int O_EXCL = 0x80;
+    /** Also {@code EFD_NONBLOCK}. */
+    public static final int O_NONBLOCK = 0x800;
     /** Added by {@link #open} to every open: no descriptor leaks into a child process. */
     public static final int O_CLOEXEC = 0x80000;
     /** Per architecture: 0x4000 on x86_64, 0x10000 on aarch64, 0 on any other. */
@@ -52,6 +54,10 @@ public final class Libc {
     private static final MethodHandle OPEN;
     private static final MethodHandle CLOSE;
     private static final MethodHandle STRERROR;
+    private static final MethodHandle EVENTFD;
+    private static final MethodHandle WRITE;
+    /** The 8-byte 1 every eventfd wake-up writes: read-only, so all threads share it. */
+    private static final MemorySegment ONE;
 
     static {
         String unavailable = platformProblem(System.getProperty("os.name", ""), System.getProperty("os.arch", ""));
@@ -59,7 +65,8 @@ public final class Libc {
         Linker.Option capture = null;
         StructLayout callState = null;
         VarHandle errno = null;
-        MethodHandle open = null, close = null, strerror = null;
+        MethodHandle open = null, close = null, strerror = null, eventfd = null, write = null;
+        MemorySegment one = null;
         if (unavailable == null) {
             try {
                 linker = Linker.nativeLinker();
@@ -73,6 +80,10 @@ public final class Libc {
                         Linker.Option.firstVariadicArg(2), capture);
                 close = downcall(linker, "close", FunctionDescriptor.of(i32, i32), capture);
                 strerror = downcall(linker, "strerror", FunctionDescriptor.of(ptr, i32));
+                eventfd = downcall(linker, "eventfd", FunctionDescriptor.of(i32, i32, i32), capture);
+                write = downcall(linker, "write", FunctionDescriptor.of(ValueLayout.JAVA_LONG, i32, ptr,
+                        ValueLayout.JAVA_LONG));
+                one = Arena.global().allocateFrom(ValueLayout.JAVA_LONG, 1L);
             } catch (RuntimeException | LinkageError e) {
                 unavailable = bindFailure("libc", e);
             }
@@ -85,6 +96,9 @@ public final class Libc {
         OPEN = open;
         CLOSE = close;
         STRERROR = strerror;
+        EVENTFD = eventfd;
+        WRITE = write;
+        ONE = one;
     }
 
     private Libc() {
@@ -208,6 +222,37 @@ public final class Libc {
             if (rc < 0) {
                 throw new ErrnoException("close fd " + fd, -rc);
             }
+        }
+    }
+
+    /**
+     * {@code eventfd(0, flags | EFD_CLOEXEC)}: a counter another thread adds to ({@link #eventfdAdd}) to wake the one
+     * waiting on it. {@code flags} may add {@code EFD_NONBLOCK} (= {@link #O_NONBLOCK}).
+     */
+    public static int eventfd(int flags) throws ErrnoException {
+        requireAvailable();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = callState(arena);
+            int fd = (int) result(state, () -> (int) EVENTFD.invokeExact(state, 0, flags | O_CLOEXEC));
+            if (fd < 0) {
+                throw new ErrnoException("eventfd", -fd);
+            }
+            return fd;
+        }
+    }
+
+    /**
+     * Adds 1 to eventfd {@code fd}. It never blocks (the counter cannot approach its limit), so a virtual thread may
+     * call it, and it allocates nothing: wake-up paths call it per request.
+     */
+    public static void eventfdAdd(int fd) {
+        try {
+            long n = (long) WRITE.invokeExact(fd, ONE, 8L);
+            if (n != 8) {
+                throw new IllegalStateException("write to eventfd " + fd + " returned " + n);
+            }
+        } catch (Throwable t) {
+            throw rethrow(t);
         }
     }
 

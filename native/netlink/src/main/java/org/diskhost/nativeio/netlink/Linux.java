@@ -31,16 +31,11 @@ final class Linux {
             FunctionDescriptor.of(I64, I32, PTR, I64, I32, PTR, PTR));
     private static final MethodHandle POLL = DOWNCALLS.capturingErrno("poll",
             FunctionDescriptor.of(I32, PTR, I64, I32));
-    private static final MethodHandle EVENTFD = DOWNCALLS.capturingErrno("eventfd",
-            FunctionDescriptor.of(I32, I32, I32));
-    private static final MethodHandle WRITE = DOWNCALLS.plain("write", FunctionDescriptor.of(I64, I32, PTR, I64));
     /**
      * Why the functions could not be bound (another platform, no native access: {@link Libc#unavailable()}), or null
      * when they are; after the handles, which it reports on.
      */
     static final String UNBOUND = DOWNCALLS.failure().orElse(null);
-    /** The 8-byte 1 every eventfd wake writes: read-only, so all threads share it. */
-    private static final MemorySegment ONE = Arena.global().allocateFrom(ValueLayout.JAVA_LONG, 1L);
 
     private Linux() {
     }
@@ -84,23 +79,6 @@ final class Linux {
             throw Libc.rethrow(t);
         }
         return rc < 0 ? -Libc.errno(state) : rc;
-    }
-
-    /** {@code eventfd(0, flags)}: the descriptor or -errno. */
-    static int eventfd(MemorySegment state, int flags) {
-        return (int) Libc.result(state, () -> (int) EVENTFD.invokeExact(state, 0, flags));
-    }
-
-    /** Adds 1 to eventfd {@code fd}; it never blocks (the counter cannot approach its limit) and allocates nothing. */
-    static void eventfdAdd(int fd) {
-        try {
-            long n = (long) WRITE.invokeExact(fd, ONE, 8L);
-            if (n != 8) {
-                throw new IllegalStateException("write to eventfd " + fd + " returned " + n);
-            }
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
-        }
     }
 
     /** The C library's text for {@code errno} and its number, as in "Permission denied (errno 13)". */

@@ -35,8 +35,6 @@ final class NetlinkLayouts {
     static final short POLLHUP = 0x10;
     static final short POLLNVAL = 0x20;
 
-    static final int EFD_NONBLOCK = SOCK_NONBLOCK;
-    static final int EFD_CLOEXEC = SOCK_CLOEXEC;
 
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT;
     private static final ValueLayout.OfInt U32 = ValueLayout.JAVA_INT;

@@ -8,8 +8,6 @@ import static org.diskhost.nativeio.libc.Errno.ENOBUFS;
 import static org.diskhost.nativeio.libc.Errno.EPERM;
 import static org.diskhost.nativeio.libc.Errno.EPROTONOSUPPORT;
 import static org.diskhost.nativeio.netlink.NetlinkLayouts.AF_NETLINK;
-import static org.diskhost.nativeio.netlink.NetlinkLayouts.EFD_CLOEXEC;
-import static org.diskhost.nativeio.netlink.NetlinkLayouts.EFD_NONBLOCK;
 import static org.diskhost.nativeio.netlink.NetlinkLayouts.MSG_DONTWAIT;
 import static org.diskhost.nativeio.netlink.NetlinkLayouts.MSG_TRUNC;
 import static org.diskhost.nativeio.netlink.NetlinkLayouts.NETLINK_KOBJECT_UEVENT;
@@ -145,10 +143,7 @@ public final class UeventListener implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = Libc.callState(arena);
             setReceiveBuffer(state, socket, receiveBuffer, name);
-            wakeFd = Linux.eventfd(state, EFD_NONBLOCK | EFD_CLOEXEC);
-            if (wakeFd < 0) {
-                throw new IOException("eventfd for uevent listener " + name + ": " + Linux.describe(-wakeFd));
-            }
+            wakeFd = Libc.eventfd(Libc.O_NONBLOCK);
             UeventListener listener = new UeventListener(name, handler, socket, wakeFd);
             listener.thread.start();
             return listener;
@@ -171,7 +166,7 @@ public final class UeventListener implements AutoCloseable {
             closing = true;
             synchronized (fdLock) {
                 if (fdsOpen) {
-                    Linux.eventfdAdd(wakeFd);
+                    Libc.eventfdAdd(wakeFd);
                 }
             }
         }

@@ -27,7 +27,6 @@ final class Linux {
     private static final int PROT_READ_WRITE = 0x3;
     private static final int MAP_SHARED = 0x1;
     private static final int MAP_POPULATE = 0x8000;
-    private static final int EFD_CLOEXEC = Libc.O_CLOEXEC;
 
     private static final ValueLayout I32 = ValueLayout.JAVA_INT;
     private static final ValueLayout I64 = ValueLayout.JAVA_LONG;
@@ -46,16 +45,11 @@ final class Linux {
     private static final MethodHandle MUNMAP = DOWNCALLS.plain("munmap", FunctionDescriptor.of(I32, PTR, I64));
     private static final MethodHandle LSEEK = DOWNCALLS.capturingErrno("lseek",
             FunctionDescriptor.of(I64, I32, I64, I32));
-    private static final MethodHandle EVENTFD = DOWNCALLS.capturingErrno("eventfd",
-            FunctionDescriptor.of(I32, I32, I32));
-    private static final MethodHandle WRITE = DOWNCALLS.plain("write", FunctionDescriptor.of(I64, I32, PTR, I64));
     /**
      * Why the functions could not be bound (another platform, no native access: {@link Libc#unavailable()}), or null
      * when they are; after the handles, which it reports on.
      */
     static final String UNBOUND = DOWNCALLS.failure().orElse(null);
-    /** The 8-byte 1 every eventfd wake writes: read-only, so all threads share it. */
-    private static final MemorySegment ONE = Arena.global().allocateFrom(ValueLayout.JAVA_LONG, 1L);
 
     private Linux() {
     }
@@ -114,33 +108,6 @@ final class Linux {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = Libc.callState(arena);
             return Libc.result(state, () -> (long) LSEEK.invokeExact(state, fd, offset, whence));
-        }
-    }
-
-    /** A new blocking eventfd (the ring reads it to be woken; see {@link Uring}). */
-    static int eventfd() throws UringException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = Libc.callState(arena);
-            long fd = Libc.result(state, () -> (int) EVENTFD.invokeExact(state, 0, EFD_CLOEXEC));
-            if (fd < 0) {
-                throw new UringException("eventfd", (int) -fd);
-            }
-            return (int) fd;
-        }
-    }
-
-    /**
-     * Adds 1 to eventfd {@code fd}. It never blocks (the counter cannot approach its limit), so a virtual thread
-     * may call it; it allocates nothing.
-     */
-    static void eventfdAdd(int fd) {
-        try {
-            long n = (long) WRITE.invokeExact(fd, ONE, 8L);
-            if (n != 8) {
-                throw new IllegalStateException("write to eventfd " + fd + " returned " + n);
-            }
-        } catch (Throwable t) {
-            throw Libc.rethrow(t);
         }
     }
 }

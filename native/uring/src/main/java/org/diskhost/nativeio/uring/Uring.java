@@ -246,7 +246,7 @@ public final class Uring implements AutoCloseable {
             wakeLock.readLock().lock();
             try {
                 if (eventFdOpen) {
-                    Linux.eventfdAdd(eventFd);
+                    Libc.eventfdAdd(eventFd);
                 }
             } finally {
                 wakeLock.readLock().unlock();
@@ -342,7 +342,7 @@ public final class Uring implements AutoCloseable {
         wakeIovec = arena.allocate(IOVEC);
         wakeIovec.set(ValueLayout.ADDRESS, 0, wakeCount);
         wakeIovec.set(ValueLayout.JAVA_LONG, ValueLayout.ADDRESS.byteSize(), wakeCount.byteSize());
-        eventFd = Linux.eventfd();
+        eventFd = Libc.eventfd(0);
         wakeLock.writeLock().lock();
         eventFdOpen = true;
         wakeLock.writeLock().unlock();
@@ -361,7 +361,7 @@ public final class Uring implements AutoCloseable {
                     return; // nothing left in the kernel
                 }
                 if (!wakeRetiring) { // complete the wake-up read so that no operation outlives the ring
-                    Linux.eventfdAdd(eventFd);
+                    Libc.eventfdAdd(eventFd);
                     wakeRetiring = true;
                 }
             }
