@@ -42,6 +42,7 @@ import org.diskhost.api.resolve.ResolveError;
 import org.diskhost.api.resolve.ResolveException;
 import org.diskhost.nativeio.uring.Uring;
 import org.diskhost.nativeio.uring.UringSupport;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -295,6 +296,39 @@ class FileDiskTest {
         try {
             read(direct, 0, 8);
             assertTrue(InspectTree.of(direct).toString().contains("cached_reads: 0"),
+                    InspectTree.of(direct).toString());
+        } finally {
+            direct.close();
+        }
+    }
+
+    /**
+     * With the uring engine and the page cache, a whole-page write of at most 64 KiB runs on the caller's thread
+     * while dirty pages are low (true on a test machine): the future is complete on return and the data is there. FUA
+     * writes, partial pages and O_DIRECT disks go to the I/O threads or the ring.
+     */
+    @Test
+    void smallWholePageWritesRunOnTheCallersThread() throws Exception {
+        FileDisks.assumeUring();
+        Assumptions.assumeTrue(InlineWrites.procVmstatBelowBackground(), "dirty pages above the background threshold");
+        Disk disk = FileDisks.resolve(dir, Map.of("path", "inline.img", "create", "4 MiB"), false);
+        try {
+            MemorySegment data = pattern(4096, 5);
+            assertTrue(disk.writeVectored(RequestBuffers.of(data, false), 64, false).isDone(), "done on return");
+            assertSameBytes(data, read(disk, 64, 8), "written inline");
+            succeeds(disk.writeVectored(RequestBuffers.of(pattern(4096, 6), false), 72, true)); // FUA
+            succeeds(disk.writeVectored(RequestBuffers.of(pattern(512, 7), false), 81, false)); // part of a page
+            succeeds(disk.writeVectored(RequestBuffers.of(pattern(128 * 1024, 8), false), 512, false)); // too large
+            String tree = InspectTree.of(disk).toString();
+            assertTrue(tree.contains("inline_writes: 1") && tree.contains("writes: 4"), tree);
+        } finally {
+            disk.close();
+        }
+        Disk direct = FileDisks.resolve(dir, Map.of("path", "direct-inline.img", "create", "1 MiB", "direct", true),
+                false);
+        try {
+            succeeds(direct.writeVectored(RequestBuffers.of(pattern(4096, 9), false), 0, false));
+            assertTrue(InspectTree.of(direct).toString().contains("inline_writes: 0"),
                     InspectTree.of(direct).toString());
         } finally {
             direct.close();
