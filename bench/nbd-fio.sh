@@ -4,13 +4,15 @@
 #
 #   bench/nbd-fio.sh [RUNTIME_SECONDS] [FILE_SIZE]      (defaults: 15 and 1G)
 #
-# Environment: SERVERS (default "diskhost nbdkit qemu-nbd") picks the servers, JOBS (a regular expression) the jobs.
+# Environment: SERVERS (default "diskhost nbdkit qemu-nbd") picks the servers, JOBS (a regular expression) the jobs,
+# WARMUP (default 5) the seconds of unmeasured 4 KiB I/O each server gets first.
 # Needs fio, nbdkit and qemu-utils (apt-get install fio nbdkit qemu-utils). Each server runs alone during its jobs.
 set -euo pipefail
 
 home=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 runtime=${1:-15}
 size=${2:-1G}
+warmup=${WARMUP:-5} # seconds of mixed 4 KiB I/O against each server before its jobs
 work=$(mktemp -d /tmp/diskhost-bench.XXXXXX)
 image="$work/bench.img"
 pids=()
@@ -67,6 +69,10 @@ rss_max=0
 
 run_jobs() { # server name, uri, pid to sample memory of (or empty)
   local server=$1 uri=$2 pid=${3:-}
+  # The same unmeasured warm-up for every server: the JVM's JIT compiles the request path in its first seconds, which
+  # would otherwise fall on the first job alone.
+  fio --name=warmup --ioengine=nbd --uri="$uri" --size="$size" --time_based --runtime="$warmup" --rw=randrw \
+      --bs=4k --iodepth=4 --output=/dev/null
   for job in "${jobs[@]}"; do
     local name=${job%%|*} args=${job#*|}
     [[ $name =~ $job_filter ]] || continue
