@@ -54,9 +54,9 @@ import org.diskhost.api.inspect.Inspector;
  * covers the body too (the JDK's request timeout stops at the headers), retries with exponential backoff and jitter,
  * and every request through the disk's {@link RequestHook}.
  *
- * <p>Nothing here blocks the caller: requests start with the client's asynchronous API, and backoff and deadlines
- * run on one timer thread. Response bodies are copied straight into the request's buffers on the client's threads
- * ({@code connections} platform threads at most).
+ * <p>Nothing here blocks the caller: requests start on the disk's executor (a few platform threads) with the client's
+ * asynchronous API, backoff and deadlines run on one timer thread, and response bodies are copied straight into the
+ * request's buffers on the client's selector thread.
  *
  * <p>A write path ({@link BlobWrites}) sends its own requests with {@link #send}, which applies the same hook,
  * bound, deadline and retries.
@@ -101,7 +101,10 @@ final class BlobHttp implements AutoCloseable {
         HttpClient.Builder builder = HttpClient.newBuilder()
                 .followRedirects(HttpClient.Redirect.NEVER) // resolved once, at open, by open()
                 .connectTimeout(options.connectTimeout())
-                .executor(executor);
+                // The client's own tasks (reading responses, feeding bodies) run on its selector thread: handing each
+                // body buffer to a pool thread halved throughput (1 MiB GETs, 240 vs 480 MiB/s; bench/README.md).
+                // What could block (a new connection's name lookup) starts on the disk's executor (exchange()).
+                .executor(Runnable::run);
         if (options.url().getScheme().equalsIgnoreCase("https") || options.caFile().isPresent()) {
             builder.sslContext(Trust.context(options.caFile(), options.systemTrust()));
         }
@@ -545,7 +548,7 @@ final class BlobHttp implements AutoCloseable {
         if (closed.get()) {
             return CompletableFuture.failedFuture(BlobException.fatal("the disk is closed"));
         }
-        return permits.acquire().thenCompose(held -> {
+        return permits.acquire().thenComposeAsync(held -> {
             CompletableFuture<HttpResponse<T>> response;
             try {
                 HttpRequest http = build(hook.apply(request), body);
@@ -584,7 +587,7 @@ final class BlobHttp implements AutoCloseable {
                 }
                 return CompletableFuture.<HttpResponse<T>>failedFuture(cause);
             }).thenCompose(f -> f);
-        });
+        }, executor);
     }
 
     private HttpRequest build(BlobRequest request, HttpRequest.BodyPublisher body) {

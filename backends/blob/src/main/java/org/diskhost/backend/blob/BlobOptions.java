@@ -69,7 +69,7 @@ record BlobOptions(URI url, Format format, boolean readOnly, int connections, Du
     static final int DEFAULT_RETRIES = 5;
     static final Duration DEFAULT_RETRY_DELAY = Duration.ofMillis(100);
     static final Duration DEFAULT_RETRY_MAX_DELAY = Duration.ofSeconds(10);
-    static final long DEFAULT_CHUNK_SIZE = 1 << 20;
+    static final long DEFAULT_CHUNK_SIZE = 256 << 10;
 
     /** Headers the disk sets itself (or the HTTP client owns): a {@code headers} setting may not name them. */
     private static final Set<String> OWN_HEADERS = Set.of("range", "if-match", "if-unmodified-since", "host",
