@@ -24,6 +24,7 @@ import org.diskhost.api.UnmapBehavior;
 import org.diskhost.api.buffers.BufferWriter;
 import org.diskhost.api.buffers.RequestBuffers;
 import org.diskhost.api.inspect.Inspector;
+import org.diskhost.format.vhd.Guids;
 
 /**
  * A disk served from a chain of image files, top first: a differencing image over its parents, or a single image.

@@ -5,6 +5,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import org.diskhost.format.vhd.VhdFooter;
+import org.diskhost.format.vhd.Guids;
+import org.diskhost.format.vhd.ImageFormatException;
 
 /**
  * The 1024-byte dynamic disk header of a dynamic or differencing VHD (specification: "Dynamic Disk Header Format"),

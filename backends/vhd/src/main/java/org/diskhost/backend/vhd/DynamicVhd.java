@@ -16,7 +16,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import org.diskhost.backend.vhd.DynamicHeader.ParentLocator;
 import org.diskhost.backend.vhd.DynamicHeader.Platform;
-import org.diskhost.backend.vhd.VhdFooter.VhdType;
+import org.diskhost.format.vhd.VhdFooter.VhdType;
+import org.diskhost.format.vhd.VhdFooter;
+import org.diskhost.format.vhd.ImageFormatException;
 
 /**
  * A dynamic or differencing VHD: a footer (at the end, and a copy at offset 0), the dynamic disk header, the block

@@ -5,7 +5,9 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
-import org.diskhost.backend.vhd.VhdFooter.VhdType;
+import org.diskhost.format.vhd.VhdFooter.VhdType;
+import org.diskhost.format.vhd.VhdFooter;
+import org.diskhost.format.vhd.ImageFormatException;
 
 /**
  * A fixed VHD: the disk's bytes as they are, then a 512-byte footer. Every sector is present. The footer is never
@@ -40,25 +42,9 @@ final class FixedVhd extends FlatImage implements VhdFile {
     /** The validated footer of the fixed VHD in {@code channel}, in the order {@link #open} states. */
     static VhdFooter readFooter(Path path, FileChannel channel) throws IOException {
         long length = channel.size();
-        if (length < VhdFooter.SIZE || length % VhdFooter.SIZE != 0) {
-            throw new ImageFormatException(path + ": a fixed VHD's length is a multiple of 512 bytes, at least 512 "
-                    + "(the footer), but the file has " + length + " bytes");
-        }
+        VhdFooter.checkFixedLength(length, path.toString());
         byte[] bytes = Positional.read(channel, length - VhdFooter.SIZE, VhdFooter.SIZE, path + ": VHD footer");
-        VhdFooter footer = VhdFooter.parse(bytes, path.toString());
-        if (footer.type() != VhdType.FIXED) {
-            throw new ImageFormatException(path + ": a " + footer.type().label() + " VHD, not a fixed one (kind "
-                    + "'vhd' serves dynamic and differencing VHDs)");
-        }
-        checkSize(path, footer.currentSize(), length - VhdFooter.SIZE);
-        return footer;
-    }
-
-    private static void checkSize(Path path, long currentSize, long room) throws ImageFormatException {
-        if (currentSize < 0 || currentSize % 512 != 0 || currentSize > room) {
-            throw new ImageFormatException(path + ": the VHD footer's current size " + Long.toUnsignedString(
-                    currentSize) + " is not a multiple of 512 that fits in the " + room + " bytes before the footer");
-        }
+        return VhdFooter.parseFixed(length, bytes, path.toString());
     }
 
     /**

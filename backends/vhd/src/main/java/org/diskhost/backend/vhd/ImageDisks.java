@@ -10,6 +10,7 @@ import java.util.List;
 
 import org.diskhost.api.Disk;
 import org.diskhost.api.resolve.Settings;
+import org.diskhost.format.vhd.ImageFormatException;
 
 /** What the {@code vhd1} and {@code vhd} resolvers share: creating a missing image, and opening the disk. */
 final class ImageDisks {

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Optional;
 import java.util.UUID;
+import org.diskhost.format.vhd.ImageFormatException;
 
 /**
  * One image file of a virtual disk (fixed VHD, dynamic VHD or VHDX), possibly one link of a differencing chain. This

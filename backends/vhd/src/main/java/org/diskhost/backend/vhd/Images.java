@@ -16,6 +16,8 @@ import java.util.UUID;
 import org.diskhost.backend.vhd.ImageFile.ParentReference;
 import org.diskhost.backend.vhd.vhdx.VhdxCreateOptions;
 import org.diskhost.backend.vhd.vhdx.VhdxImage;
+import org.diskhost.format.vhd.VhdFooter;
+import org.diskhost.format.vhd.ImageFormatException;
 
 /**
  * Opening image files by their content, not their name, and opening differencing chains. This is the one place that

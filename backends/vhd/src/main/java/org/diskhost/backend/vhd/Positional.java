@@ -3,6 +3,7 @@ package org.diskhost.backend.vhd;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import org.diskhost.format.vhd.ImageFormatException;
 
 /** Positional transfers carried to completion: a {@link FileChannel} may transfer fewer bytes than asked. */
 final class Positional {

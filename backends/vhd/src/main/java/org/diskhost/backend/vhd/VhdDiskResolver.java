@@ -11,6 +11,7 @@ import org.osgi.service.component.annotations.Component;
 
 import aQute.bnd.annotation.Resolution;
 import aQute.bnd.annotation.spi.ServiceProvider;
+import org.diskhost.format.vhd.VhdFooter;
 
 /**
  * Resolves kind {@code vhd}: an image detected by its content (VHDX, a fixed, dynamic or differencing VHD, or raw),

@@ -1,6 +1,7 @@
 package org.diskhost.backend.vhd;
 
 import java.util.UUID;
+import org.diskhost.format.vhd.VhdFooter;
 
 /**
  * A VHD file of any type: what a differencing child needs of its parent (the footer's id, timestamp, geometry). The

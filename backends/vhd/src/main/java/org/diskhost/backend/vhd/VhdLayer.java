@@ -21,6 +21,7 @@ import org.diskhost.api.buffers.RequestBuffers;
 import org.diskhost.api.inspect.Inspector;
 import org.diskhost.api.layer.LayerIo;
 import org.diskhost.api.layer.SectorMarker;
+import org.diskhost.format.vhd.Guids;
 
 /**
  * One image file as a layer of a layered disk: the file's own present sectors, without its parents (the layers

@@ -20,6 +20,7 @@ import org.osgi.service.component.annotations.Component;
 
 import aQute.bnd.annotation.Resolution;
 import aQute.bnd.annotation.spi.ServiceProvider;
+import org.diskhost.format.vhd.ImageFormatException;
 
 /**
  * Resolves layer kind {@code vhd}: one image file (a dynamic VHD, or any image the content says) as a layer, so that

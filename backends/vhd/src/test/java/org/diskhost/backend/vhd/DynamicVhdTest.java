@@ -25,6 +25,8 @@ import org.diskhost.testkit.DiskAssertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.diskhost.format.vhd.VhdFooter;
+import org.diskhost.format.vhd.Guids;
 
 /**
  * Dynamic and differencing VHDs: damaged files give clear errors (never a wrong read, never a hang), chains are

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.diskhost.format.vhd.VhdFooter;
 
 /**
  * Kind {@code vhd1} opens a fixed VHD with the reference's checks in the reference's order (file size, cookie,

@@ -21,6 +21,7 @@ import org.diskhost.testkit.ExternalTools;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.diskhost.format.vhd.Guids;
 
 /**
  * libvhdi, an independent VHD reader (its Python binding pyvhdi, run with {@code /usr/bin/python3}), reads the

@@ -22,6 +22,7 @@ import org.diskhost.api.Disk;
 import org.diskhost.testkit.ExternalTools;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.diskhost.format.vhd.VhdFooter;
 
 /**
  * Interoperability with qemu's VHD driver ({@code vpc}) in both directions: images qemu-img and qemu-io make and

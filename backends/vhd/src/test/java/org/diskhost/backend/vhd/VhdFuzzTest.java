@@ -16,6 +16,8 @@ import org.junit.jupiter.api.Timeout;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import org.diskhost.format.vhd.VhdFooter;
+import org.diskhost.format.vhd.ImageFormatException;
 
 /**
  * Coverage-guided fuzzing (Jazzer) of the VHD footer, the dynamic disk header, the BAT and bitmaps, the parent

@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 
-import org.diskhost.backend.vhd.ImageFormatException;
+import org.diskhost.format.vhd.ImageFormatException;
 
 /**
  * Positional access to the image file. When a read-only image has a log to replay, the replayed 4 KiB pages are

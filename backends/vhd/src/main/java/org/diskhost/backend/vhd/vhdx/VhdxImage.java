@@ -22,7 +22,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 import org.diskhost.backend.vhd.ImageFile;
-import org.diskhost.backend.vhd.ImageFormatException;
+import org.diskhost.format.vhd.ImageFormatException;
 import org.diskhost.backend.vhd.vhdx.Bat.PayloadState;
 
 /**

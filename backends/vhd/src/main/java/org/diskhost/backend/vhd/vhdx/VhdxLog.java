@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
-import org.diskhost.backend.vhd.ImageFormatException;
+import org.diskhost.format.vhd.ImageFormatException;
 
 /**
  * The VHDX metadata log: finding its active sequence and replaying it.

@@ -8,7 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
-import org.diskhost.backend.vhd.ImageFormatException;
+import org.diskhost.format.vhd.ImageFormatException;
 
 /**
  * The system metadata items of a VHDX file, decoded and checked.

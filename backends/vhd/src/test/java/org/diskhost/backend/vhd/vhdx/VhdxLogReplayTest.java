@@ -28,7 +28,7 @@ import java.util.UUID;
 import org.diskhost.backend.vhd.vhdx.VhdxLogWriter.Op;
 
 import org.diskhost.backend.vhd.ImageFile.Extent;
-import org.diskhost.backend.vhd.ImageFormatException;
+import org.diskhost.format.vhd.ImageFormatException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,4 +1,4 @@
-package org.diskhost.backend.vhd;
+package org.diskhost.format.vhd;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -9,12 +9,12 @@ import java.util.UUID;
  * little-endian, then data4's eight bytes as they are. {@link UUID} holds the same value in its canonical (big-endian)
  * order, so {@code UUID.toString()} prints what Windows tools print.
  */
-final class Guids {
+public final class Guids {
     private Guids() {
     }
 
     /** The GUID stored at {@code bytes[offset..offset+16)}. */
-    static UUID read(byte[] bytes, int offset) {
+    public static UUID read(byte[] bytes, int offset) {
         ByteBuffer le = ByteBuffer.wrap(bytes, offset, 16).order(ByteOrder.LITTLE_ENDIAN);
         long data1 = le.getInt(offset) & 0xFFFF_FFFFL;
         long data2 = le.getShort(offset + 4) & 0xFFFFL;
@@ -24,7 +24,7 @@ final class Guids {
     }
 
     /** Stores {@code id} at {@code bytes[offset..offset+16)}. */
-    static void write(UUID id, byte[] bytes, int offset) {
+    public static void write(UUID id, byte[] bytes, int offset) {
         ByteBuffer le = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         long high = id.getMostSignificantBits();
         le.putInt(offset, (int) (high >>> 32)).putShort(offset + 4, (short) (high >>> 16))
@@ -33,7 +33,7 @@ final class Guids {
     }
 
     /** The 16 stored bytes of {@code id}: a disk id is exactly what the file holds. */
-    static byte[] bytes(UUID id) {
+    public static byte[] bytes(UUID id) {
         byte[] out = new byte[16];
         write(id, out, 0);
         return out;

@@ -1,4 +1,4 @@
-package org.diskhost.backend.vhd;
+package org.diskhost.format.vhd;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +25,7 @@ import java.util.UUID;
  * @param uniqueId the disk's identity: its disk id, and what a differencing child records as its parent's
  * @param savedState 1 when the disk is in a saved state
  */
-record VhdFooter(int features, int formatVersion, long dataOffset, long timestamp, String creatorApplication,
+public record VhdFooter(int features, int formatVersion, long dataOffset, long timestamp, String creatorApplication,
         int creatorVersion, String creatorHostOs, long originalSize, long currentSize, Geometry geometry,
         VhdType type, UUID uniqueId, int savedState) {
 
@@ -52,7 +52,7 @@ record VhdFooter(int features, int formatVersion, long dataOffset, long timestam
             this.code = code;
         }
 
-        static VhdType of(int code) {
+        public static VhdType of(int code) {
             for (VhdType t : values()) {
                 if (t.code == code) {
                     return t;
@@ -141,11 +141,11 @@ record VhdFooter(int features, int formatVersion, long dataOffset, long timestam
             return (long) cylinders * heads * sectorsPerTrack;
         }
 
-        int encode() {
+        public int encode() {
             return cylinders << 16 | heads << 8 | sectorsPerTrack;
         }
 
-        static Geometry decode(int field) {
+        public static Geometry decode(int field) {
             return new Geometry(field >>> 16, field >>> 8 & 0xFF, field & 0xFF);
         }
 
@@ -221,8 +221,42 @@ record VhdFooter(int features, int formatVersion, long dataOffset, long timestam
                 Guids.read(bytes, 68), bytes[84] & 0xFF);
     }
 
+    /**
+     * The validated footer of a fixed VHD of {@code length} bytes whose last 512 bytes are {@code tail}, checked in the
+     * reference's order: the length (at least 512, a multiple of 512), then as {@link #parse} does (cookie, checksum,
+     * version, disk type), that the type is fixed, and that the current size is a multiple of 512 that fits before
+     * the footer. Shared by every reader of fixed VHDs (files, blobs), so they accept exactly the same images.
+     *
+     * @param tail the last 512 bytes of the image (ignored when the length is already wrong)
+     * @param where names the image in error messages
+     * @throws ImageFormatException naming {@code where} and the check that failed
+     */
+    public static VhdFooter parseFixed(long length, byte[] tail, String where) throws ImageFormatException {
+        checkFixedLength(length, where);
+        VhdFooter footer = parse(tail, where);
+        if (footer.type() != VhdType.FIXED) {
+            throw new ImageFormatException(where + ": a " + footer.type().label() + " VHD, not a fixed one (kind "
+                    + "'vhd' serves dynamic and differencing VHDs)");
+        }
+        long room = length - SIZE;
+        long currentSize = footer.currentSize();
+        if (currentSize < 0 || currentSize % 512 != 0 || currentSize > room) {
+            throw new ImageFormatException(where + ": the VHD footer's current size " + Long.toUnsignedString(
+                    currentSize) + " is not a multiple of 512 that fits in the " + room + " bytes before the footer");
+        }
+        return footer;
+    }
+
+    /** The first check of {@link #parseFixed}, to make before reading the tail. */
+    public static void checkFixedLength(long length, String where) throws ImageFormatException {
+        if (length < SIZE || length % SIZE != 0) {
+            throw new ImageFormatException(where + ": a fixed VHD's length is a multiple of 512 bytes, at least 512 "
+                    + "(the footer), but the file has " + length + " bytes");
+        }
+    }
+
     /** Whether {@code bytes} start with the footer cookie: a VHD footer, maybe a damaged one. */
-    static boolean hasCookie(byte[] bytes) {
+    public static boolean hasCookie(byte[] bytes) {
         return bytes.length >= 8 && COOKIE.equals(ascii(bytes, 0, 8));
     }
 
@@ -246,7 +280,7 @@ record VhdFooter(int features, int formatVersion, long dataOffset, long timestam
      * The VHD checksum of a 512-byte footer or a 1024-byte dynamic header: the ones' complement of the sum of its
      * first {@code length} bytes, skipping the four checksum bytes at {@code checksumOffset}.
      */
-    static int checksum(byte[] bytes, int length, int checksumOffset) {
+    public static int checksum(byte[] bytes, int length, int checksumOffset) {
         int sum = 0;
         for (int i = 0; i < length; i++) {
             if (i < checksumOffset || i >= checksumOffset + 4) {
@@ -261,7 +295,7 @@ record VhdFooter(int features, int formatVersion, long dataOffset, long timestam
     }
 
     /** The bytes for an error message: printable ASCII in quotes, anything else as hex. */
-    static String quoted(byte[] bytes, int offset, int length) {
+    public static String quoted(byte[] bytes, int offset, int length) {
         StringBuilder s = new StringBuilder("\"");
         for (int i = offset; i < offset + length; i++) {
             int c = bytes[i] & 0xFF;

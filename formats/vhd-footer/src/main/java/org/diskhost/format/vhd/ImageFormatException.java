@@ -1,4 +1,4 @@
-package org.diskhost.backend.vhd;
+package org.diskhost.format.vhd;
 
 import java.io.IOException;
 
