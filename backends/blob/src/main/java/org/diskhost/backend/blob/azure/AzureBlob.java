@@ -3,6 +3,7 @@ package org.diskhost.backend.blob.azure;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.net.URLEncoder;
+import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -13,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Supplier;
 
 import javax.xml.stream.XMLInputFactory;
 import javax.xml.stream.XMLStreamConstants;
@@ -32,10 +35,30 @@ public final class AzureBlob {
     /** The most one Put Page (update) may carry; larger writes are split. */
     public static final int MAX_PUT_PAGE = 4 << 20;
 
-    /** Sends a request; completes with the response, whatever its status, or fails on a connection error. */
+    /**
+     * Sends one request of an {@link AzureBlob}: the transport adds what every request to the blob needs (the
+     * {@link AzureSigner}'s headers, a SAS token) and may retry; it completes with the response, whatever its status,
+     * or fails when no answer came.
+     */
     @FunctionalInterface
     public interface Transport {
-        CompletableFuture<HttpResponse<byte[]>> send(HttpRequest request);
+        /**
+         * @param what names the request in errors, such as {@code "Put Page bytes 0-511 of URL"}
+         * @param body a fresh body for each attempt
+         */
+        CompletableFuture<HttpResponse<byte[]>> send(String what, String method, URI uri, Map<String, String> headers,
+                long contentLength, Supplier<HttpRequest.BodyPublisher> body);
+
+        /** Each request sent once with {@code client}, completed by {@code signer}. */
+        static Transport direct(HttpClient client, AzureSigner signer, Duration timeout) {
+            return (what, method, uri, headers, contentLength, body) -> {
+                Map<String, String> all = new LinkedHashMap<>(headers);
+                signer.complete(method, uri, all, contentLength);
+                HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(timeout).method(method, body.get());
+                all.forEach(b::header);
+                return client.sendAsync(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+            };
+        }
     }
 
     /** The blob's type (x-ms-blob-type): only page blobs are writable and report allocation. */
@@ -69,30 +92,36 @@ public final class AzureBlob {
 
     private final String disk;
     private final URI uri;
-    private final AzureSigner signer;
+    private final String where;
     private final Transport transport;
-    private final Duration timeout;
+    private final boolean sharedKey;
+    private final Optional<String> ifMatch;
 
     /**
      * @param disk how messages name the disk, such as {@code blob disk 'golden'}
-     * @param uri the blob's URL, with a SAS token in its query if that is how it is authorized
-     * @param timeout the timeout of each request
+     * @param uri the blob's URL (a SAS token in its query, if that is how it is authorized)
+     * @param where how messages name the blob: its URL without a query that may hold a token
+     * @param sharedKey whether requests are signed with Shared Key (for the hint of a refused request)
+     * @param ifMatch an ETag that Get Page Ranges must match (a read-only disk pinned to the blob it opened)
      */
-    public AzureBlob(String disk, URI uri, AzureSigner signer, Transport transport, Duration timeout) {
+    public AzureBlob(String disk, URI uri, String where, Transport transport, boolean sharedKey,
+            Optional<String> ifMatch) {
         this.disk = disk;
         this.uri = uri;
-        this.signer = signer;
+        this.where = where;
         this.transport = transport;
-        this.timeout = timeout;
+        this.sharedKey = sharedKey;
+        this.ifMatch = ifMatch;
     }
 
-    public URI uri() {
-        return uri;
+    /** How messages name the blob. */
+    public String where() {
+        return where;
     }
 
     /** Get Blob Properties (a HEAD). */
     public CompletableFuture<Properties> properties() {
-        return call("Get Blob Properties", "HEAD", null, Map.of(), null, 200).thenApply(r -> {
+        return call("Get Blob Properties", "HEAD", null, Map.of(), 200).thenApply(r -> {
             var h = r.headers();
             try {
                 long length = h.firstValueAsLong("Content-Length").orElseThrow();
@@ -100,7 +129,7 @@ public final class AzureBlob {
                 return new Properties(length, h.firstValue("ETag").orElse(""), type,
                         h.firstValue("x-ms-lease-state").orElse("available"));
             } catch (RuntimeException e) {
-                throw new java.util.concurrent.CompletionException(malformed("Get Blob Properties",
+                throw new CompletionException(malformed("Get Blob Properties",
                         "missing or bad Content-Length or x-ms-blob-type (" + e.getMessage() + ")"));
             }
         });
@@ -121,7 +150,10 @@ public final class AzureBlob {
             List<PageRange> found) {
         String query = "comp=pagelist" + (marker == null ? "" : "&marker=" + URLEncoder.encode(marker,
                 StandardCharsets.UTF_8));
-        return call("Get Page Ranges", "GET", query, Map.of("x-ms-range", range(offset, length)), null, 200)
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("x-ms-range", range(offset, length));
+        ifMatch.ifPresent(tag -> headers.put("If-Match", tag));
+        return call("Get Page Ranges", "GET", query, headers, 200)
                 .thenCompose(r -> {
                     String next;
                     try {
@@ -211,8 +243,9 @@ public final class AzureBlob {
             headers.put("x-ms-page-write", "update");
             headers.put("x-ms-range", range(offset + done, n));
             leaseId.ifPresent(id -> headers.put("x-ms-lease-id", id));
-            parts.add(call("Put Page", "PUT", "comp=page", headers,
-                    HttpRequest.BodyPublishers.ofByteArray(data, from + done, n), 201));
+            int at = from + done;
+            parts.add(call("Put Page", "PUT", "comp=page", headers, n,
+                    () -> HttpRequest.BodyPublishers.ofByteArray(data, at, n), 201));
         }
         return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new));
     }
@@ -230,7 +263,7 @@ public final class AzureBlob {
         headers.put("x-ms-page-write", "clear");
         headers.put("x-ms-range", range(offset, length));
         leaseId.ifPresent(id -> headers.put("x-ms-lease-id", id));
-        return call("Put Page (clear)", "PUT", "comp=page", headers, HttpRequest.BodyPublishers.noBody(), 201)
+        return call("Put Page (clear)", "PUT", "comp=page", headers, 201)
                 .thenApply(r -> null);
     }
 
@@ -248,20 +281,20 @@ public final class AzureBlob {
      */
     public CompletableFuture<String> acquireLease(int seconds, String proposedId) {
         return call("Lease Blob (acquire)", "PUT", "comp=lease", Map.of("x-ms-lease-action", "acquire",
-                "x-ms-lease-duration", Integer.toString(seconds), "x-ms-proposed-lease-id", proposedId), null, 201)
+                "x-ms-lease-duration", Integer.toString(seconds), "x-ms-proposed-lease-id", proposedId), 201)
                 .thenApply(r -> r.headers().firstValue("x-ms-lease-id").orElse(proposedId));
     }
 
     /** Lease Blob, action {@code renew}. */
     public CompletableFuture<Void> renewLease(String leaseId) {
         return call("Lease Blob (renew)", "PUT", "comp=lease", Map.of("x-ms-lease-action", "renew",
-                "x-ms-lease-id", leaseId), null, 200).thenApply(r -> null);
+                "x-ms-lease-id", leaseId), 200).thenApply(r -> null);
     }
 
     /** Lease Blob, action {@code release}. */
     public CompletableFuture<Void> releaseLease(String leaseId) {
         return call("Lease Blob (release)", "PUT", "comp=lease", Map.of("x-ms-lease-action", "release",
-                "x-ms-lease-id", leaseId), null, 200).thenApply(r -> null);
+                "x-ms-lease-id", leaseId), 200).thenApply(r -> null);
     }
 
     /** An inclusive byte range header value. */
@@ -270,41 +303,43 @@ public final class AzureBlob {
     }
 
     private CompletableFuture<HttpResponse<byte[]>> call(String operation, String method, String query,
-            Map<String, String> extra, HttpRequest.BodyPublisher body, int expected) {
-        URI target = query == null ? uri
-                : URI.create(uri + (uri.getRawQuery() == null ? "?" : "&") + query);
-        Map<String, List<String>> headers = new LinkedHashMap<>();
-        extra.forEach((k, v) -> headers.put(k, List.of(v)));
-        HttpRequest.BodyPublisher publisher = body == null ? HttpRequest.BodyPublishers.noBody() : body;
-        signer.complete(method, target, headers, Math.max(0, publisher.contentLength()));
-        HttpRequest.Builder b = HttpRequest.newBuilder(target).timeout(timeout).method(method, publisher);
-        headers.forEach((k, vs) -> vs.forEach(v -> b.header(k, v)));
+            Map<String, String> headers, int expected) {
+        return call(operation, method, query, headers, 0, HttpRequest.BodyPublishers::noBody, expected);
+    }
+
+    private CompletableFuture<HttpResponse<byte[]>> call(String operation, String method, String query,
+            Map<String, String> headers, long contentLength, Supplier<HttpRequest.BodyPublisher> body, int expected) {
+        URI target = query == null ? uri : URI.create(uri + (uri.getRawQuery() == null ? "?" : "&") + query);
+        String what = disk + ": " + operation + Optional.ofNullable(headers.get("x-ms-range")).map(r -> " " + r)
+                .orElse("") + " of " + where;
         CompletableFuture<HttpResponse<byte[]>> sent;
         try {
-            sent = transport.send(b.build());
+            sent = transport.send(what, method, target, headers, contentLength, body);
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
         return sent.handle((r, failure) -> {
             if (failure != null) {
-                Throwable cause = failure instanceof java.util.concurrent.CompletionException c && c.getCause() != null
+                Throwable cause = failure instanceof CompletionException c && c.getCause() != null
                         ? c.getCause() : failure;
-                AzureException e = new AzureException(disk + ": " + operation + " of " + AzureSigner.redact(uri)
-                        + " failed: " + cause, 0, null);
+                // The transport's own error names the request already when it is an AzureException or says what.
+                String message = cause.getMessage() != null && cause.getMessage().startsWith(disk) ? cause.getMessage()
+                        : what + " failed: " + cause;
+                AzureException e = new AzureException(message, 0, null);
                 e.initCause(cause);
-                throw new java.util.concurrent.CompletionException(e);
+                throw new CompletionException(e);
             }
             if (r.statusCode() != expected) {
-                throw new java.util.concurrent.CompletionException(refused(operation, r));
+                throw new CompletionException(refused(what, r));
             }
             return r;
         });
     }
 
-    private AzureException refused(String operation, HttpResponse<byte[]> r) {
+    private AzureException refused(String what, HttpResponse<byte[]> r) {
         String code = r.headers().firstValue("x-ms-error-code").orElse(null);
         String hint = switch (r.statusCode()) {
-            case 403 -> signer.key().isPresent()
+            case 403 -> sharedKey
                     ? " (the service refused the Shared Key signature: check the account name and key)"
                     : " (the SAS token is missing, expired or lacks the permission)";
             case 404 -> " (no such blob or container)";
@@ -312,8 +347,8 @@ public final class AzureBlob {
             case 412 -> code != null && code.startsWith("Lease") ? leaseHint(code) : " (the blob changed)";
             default -> "";
         };
-        return new AzureException(disk + ": " + operation + " of " + AzureSigner.redact(uri) + " failed: HTTP "
-                + r.statusCode() + (code == null ? "" : " " + code) + hint, r.statusCode(), code);
+        return new AzureException(what + " failed: HTTP " + r.statusCode() + (code == null ? "" : " " + code) + hint,
+                r.statusCode(), code);
     }
 
     private static String leaseHint(String code) {
@@ -328,11 +363,11 @@ public final class AzureBlob {
     }
 
     private AzureException malformed(String operation, String what) {
-        return new AzureException(disk + ": " + operation + " of " + AzureSigner.redact(uri) + ": " + what, 0, null);
+        return new AzureException(disk + ": " + operation + " of " + where + ": " + what, 0, null);
     }
 
     @Override
     public String toString() {
-        return "AzureBlob[" + AzureSigner.redact(uri) + ", " + signer + "]";
+        return "AzureBlob[" + where + (sharedKey ? ", Shared Key" : "") + "]";
     }
 }

@@ -4,7 +4,6 @@ import java.net.URI;
 import java.time.Clock;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -46,22 +45,12 @@ public final class AzureSigner {
      * Adds the headers above to {@code headers} (a mutable map of the request's final headers, names as they will be
      * sent) for a request with {@code method} to {@code uri} and a body of {@code contentLength} bytes (0: none).
      */
-    public void complete(String method, URI uri, Map<String, List<String>> headers, long contentLength) {
-        headers.put("x-ms-version", List.of(VERSION));
-        headers.put("x-ms-date", List.of(RFC1123.format(clock.instant())));
+    public void complete(String method, URI uri, Map<String, String> headers, long contentLength) {
+        headers.put("x-ms-version", VERSION);
+        headers.put("x-ms-date", RFC1123.format(clock.instant()));
         headers.entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase("range")).findFirst()
                 .ifPresent(range -> headers.put("x-ms-range", range.getValue()));
-        key.ifPresent(k -> headers.put("Authorization", List.of(k.authorization(method, uri, headers, contentLength))));
-    }
-
-    /** {@code uri} for messages and logs: a SAS token in its query is replaced by a marker. */
-    public static String redact(URI uri) {
-        String query = uri.getRawQuery();
-        if (query == null || !(query.contains("sig=") || query.contains("SIG="))) {
-            return uri.toString();
-        }
-        String s = uri.toString();
-        return s.substring(0, s.indexOf('?')) + "?(SAS token hidden)";
+        key.ifPresent(k -> headers.put("Authorization", k.authorization(method, uri, headers, contentLength)));
     }
 
     @Override

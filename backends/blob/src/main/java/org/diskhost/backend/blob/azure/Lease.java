@@ -65,7 +65,7 @@ public final class Lease implements AutoCloseable {
         IOException e = lost;
         if (e == null && renewal != null && !closed
                 && System.nanoTime() - renewedNanos > duration.toNanos()) {
-            e = new IOException(disk + ": the lease on " + AzureSigner.redact(blob.uri()) + " was not renewed for "
+            e = new IOException(disk + ": the lease on " + blob.where() + " was not renewed for "
                     + duration.toSeconds() + " s and has expired; writes are refused");
         }
         return Optional.ofNullable(e);

@@ -69,19 +69,20 @@ public final class SharedKey {
     /**
      * The {@code Authorization} header value for a request.
      *
-     * @param headers the request's headers as sent (names in any case); {@code x-ms-date} must be among them
+     * @param headers the request's headers as sent (names in any case, one value each); {@code x-ms-date} must be
+     *        among them
      * @param contentLength the body's length, which the HTTP client adds by itself and so is not among
      *        {@code headers}; 0 for no body
      */
-    public String authorization(String method, URI uri, Map<String, List<String>> headers, long contentLength) {
+    public String authorization(String method, URI uri, Map<String, String> headers, long contentLength) {
         return "SharedKey " + account + ":" + sign(stringToSign(method, uri, headers, contentLength));
     }
 
     /** The string Shared Key signs, for tests. */
-    String stringToSign(String method, URI uri, Map<String, List<String>> headers, long contentLength) {
+    String stringToSign(String method, URI uri, Map<String, String> headers, long contentLength) {
         TreeMap<String, String> lower = new TreeMap<>();
-        headers.forEach((name, values) -> lower.merge(name.toLowerCase(Locale.ROOT),
-                String.join(",", values.stream().map(SharedKey::unfold).toList()), (a, b) -> a + "," + b));
+        headers.forEach((name, value) -> lower.merge(name.toLowerCase(Locale.ROOT), unfold(value),
+                (a, b) -> a + "," + b));
         // Since 2015-02-21 a zero Content-Length signs as the empty string.
         if (contentLength > 0) {
             lower.put("content-length", Long.toString(contentLength));

@@ -25,13 +25,13 @@ class SharedKeyTest {
     @Test
     void stringToSignFollowsTheSharedKeyLayout() {
         SharedKey key = SharedKey.of("myaccount", KEY);
-        Map<String, List<String>> headers = new LinkedHashMap<>();
-        headers.put("X-MS-Version", List.of("2025-11-05"));
-        headers.put("x-ms-date", List.of("Fri, 26 Jun 2015 23:39:12 GMT"));
-        headers.put("x-ms-page-write", List.of("  update "));
-        headers.put("x-ms-meta-a", List.of("one\r\n  two"));
-        headers.put("If-Match", List.of("\"0x8D\""));
-        headers.put("Content-Type", List.of("application/octet-stream"));
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("X-MS-Version", "2025-11-05");
+        headers.put("x-ms-date", "Fri, 26 Jun 2015 23:39:12 GMT");
+        headers.put("x-ms-page-write", "  update ");
+        headers.put("x-ms-meta-a", "one\r\n  two");
+        headers.put("If-Match", "\"0x8D\"");
+        headers.put("Content-Type", "application/octet-stream");
         String s = key.stringToSign("put", URI.create(
                 "https://myaccount.blob.core.windows.net/c/my%20blob?comp=page&Timeout=20&b=2&b=1&x=a%2Fb"),
                 headers, 4096);
@@ -45,8 +45,8 @@ class SharedKeyTest {
     @Test
     void zeroContentLengthSignsAsEmptyAndRangeIsSigned() {
         SharedKey key = SharedKey.of("acct", KEY);
-        Map<String, List<String>> headers = new LinkedHashMap<>();
-        headers.put("Range", List.of("bytes=0-511"));
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Range", "bytes=0-511");
         String s = key.stringToSign("GET", URI.create("http://127.0.0.1:10000/acct/c/b"), headers, 0);
         assertEquals("GET\n\n\n\n\n\n\n\n\n\n\nbytes=0-511\n/acct/acct/c/b", s);
     }
@@ -55,13 +55,13 @@ class SharedKeyTest {
     void signerAddsVersionDateRangeAndAuthorization() {
         Clock clock = Clock.fixed(Instant.parse("2024-03-05T07:08:09Z"), ZoneOffset.UTC);
         AzureSigner signer = new AzureSigner(Optional.of(SharedKey.of("acct", KEY)), clock);
-        Map<String, List<String>> headers = new LinkedHashMap<>();
-        headers.put("Range", List.of("bytes=5368709120-5368709631"));
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Range", "bytes=5368709120-5368709631");
         signer.complete("GET", URI.create("http://127.0.0.1/acct/c/b"), headers, 0);
-        assertEquals(List.of(AzureSigner.VERSION), headers.get("x-ms-version"));
-        assertEquals(List.of("Tue, 05 Mar 2024 07:08:09 GMT"), headers.get("x-ms-date"));
-        assertEquals(List.of("bytes=5368709120-5368709631"), headers.get("x-ms-range"));
-        assertTrue(headers.get("Authorization").getFirst().startsWith("SharedKey acct:"));
+        assertEquals(AzureSigner.VERSION, headers.get("x-ms-version"));
+        assertEquals("Tue, 05 Mar 2024 07:08:09 GMT", headers.get("x-ms-date"));
+        assertEquals("bytes=5368709120-5368709631", headers.get("x-ms-range"));
+        assertTrue(headers.get("Authorization").startsWith("SharedKey acct:"));
     }
 
     @Test
@@ -78,16 +78,9 @@ class SharedKeyTest {
 
         Path file = dir.resolve("key");
         Files.writeString(file, "  " + KEY + "\n");
-        assertEquals(key.authorization("GET", URI.create("http://h/acct/c"), Map.of("x-ms-date", List.of("d")), 0),
+        assertEquals(key.authorization("GET", URI.create("http://h/acct/c"), Map.of("x-ms-date", "d"), 0),
                 SharedKey.fromFile("acct", file).authorization("GET", URI.create("http://h/acct/c"),
-                        Map.of("x-ms-date", List.of("d")), 0));
-    }
-
-    @Test
-    void redactHidesASasSignature() {
-        assertEquals("https://a.blob.core.windows.net/c/b?(SAS token hidden)",
-                AzureSigner.redact(URI.create("https://a.blob.core.windows.net/c/b?sv=2021&sp=r&sig=abc%2Bdef")));
-        assertEquals("http://h/c/b?comp=page", AzureSigner.redact(URI.create("http://h/c/b?comp=page")));
+                        Map.of("x-ms-date", "d"), 0));
     }
 
     @Test
