@@ -3,20 +3,14 @@ package org.diskhost.itests;
 import static org.junit.Assert.assertArrayEquals;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
-import static org.ops4j.pax.exam.CoreOptions.junitBundles;
-import static org.ops4j.pax.exam.CoreOptions.options;
-import static org.ops4j.pax.exam.CoreOptions.systemProperty;
-import static org.ops4j.pax.exam.CoreOptions.workingDirectory;
 
 import java.lang.foreign.ValueLayout;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 import org.diskhost.api.Disk;
-import org.diskhost.paxexam.DiskhostOptions;
 import org.diskhost.testkit.Azurite;
 import org.diskhost.testkit.ExternalTools;
 import org.junit.Test;
@@ -40,19 +34,7 @@ public class AzureBlobIT extends HostTestSupport {
 
     @Configuration
     public Option[] config() throws Exception {
-        int port;
-        try (ServerSocket free = new ServerSocket(0)) {
-            port = free.getLocalPort();
-        }
-        return options(
-                workingDirectory("target/paxexam-blob-azure"),
-                systemProperty(DiskhostOptions.BUNDLES_PROPERTY)
-                        .value(System.getProperty(DiskhostOptions.BUNDLES_PROPERTY)),
-                DiskhostOptions.host(),
-                DiskhostOptions.backends("blob"),
-                DiskhostOptions.nbd("127.0.0.1:" + port, "nbd.sock"),
-                DiskhostOptions.dataDirectory(Files.createTempDirectory("diskhost-blob-azure-it")),
-                junitBundles());
+        return hostOptionsWithNbd("blob-azure", "blob");
     }
 
     /** {@code nbdinfo --map}: "offset length zero?" per extent, touching extents of the same kind merged. */

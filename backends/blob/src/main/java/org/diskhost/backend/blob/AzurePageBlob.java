@@ -45,12 +45,14 @@ final class AzurePageBlob implements BlobWrites {
     private final AzureOptions azure;
     private final ScheduledExecutorService scheduler;
     private final long length;
+    /** Whether the disk's size follows the blob's length: not for a fixed VHD, whose size is in its footer. */
+    private final boolean followsLength;
     private final LongAdder writes = new LongAdder();
     private final LongAdder clears = new LongAdder();
     private volatile LengthPoller poller;
 
     private AzurePageBlob(String disk, AzureBlob blob, boolean readOnly, Optional<Lease> lease, AzureOptions azure,
-            ScheduledExecutorService scheduler, long length) {
+            ScheduledExecutorService scheduler, long length, boolean followsLength) {
         this.disk = disk;
         this.blob = blob;
         this.readOnly = readOnly;
@@ -58,6 +60,7 @@ final class AzurePageBlob implements BlobWrites {
         this.azure = azure;
         this.scheduler = scheduler;
         this.length = length;
+        this.followsLength = followsLength;
     }
 
     /** Signs every request of the disk: {@code x-ms-*} headers, Shared Key, or the SAS token of {@code sasFile}. */
@@ -90,7 +93,7 @@ final class AzurePageBlob implements BlobWrites {
                     azure.key().isPresent(), readOnly ? properties.etag() : Optional.empty());
             if (readOnly) {
                 return CompletableFuture.completedFuture(
-                        new AzurePageBlob(disk, blob, true, Optional.empty(), azure, null, properties.length()));
+                        new AzurePageBlob(disk, blob, true, Optional.empty(), azure, null, properties.length(), false));
             }
             ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(task -> {
                 Thread t = new Thread(task, "diskhost-blob-" + diskName + "-azure");
@@ -100,8 +103,9 @@ final class AzurePageBlob implements BlobWrites {
             CompletableFuture<Optional<Lease>> lease = azure.lease()
                     ? Lease.acquire(blob, disk, azure.leaseSeconds(), scheduler).thenApply(Optional::of)
                     : CompletableFuture.completedFuture(Optional.empty());
+            boolean flat = options.format() == BlobOptions.Format.FLAT;
             return lease.<BlobWrites>thenApply(l -> new AzurePageBlob(disk, blob, false, l, azure, scheduler,
-                    properties.length())).whenComplete((ok, failure) -> {
+                    properties.length(), flat)).whenComplete((ok, failure) -> {
                         if (failure != null) {
                             scheduler.shutdownNow();
                         }
@@ -136,7 +140,7 @@ final class AzurePageBlob implements BlobWrites {
 
     @Override
     public void attach(BlobDisk disk) {
-        if (!readOnly && !azure.resizePoll().isZero()) {
+        if (followsLength && !azure.resizePoll().isZero()) {
             poller = new LengthPoller(blob, this.disk, length, azure.resizePoll(), scheduler, disk::lengthChanged);
         }
     }

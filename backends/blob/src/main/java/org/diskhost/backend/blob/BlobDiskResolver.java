@@ -17,7 +17,8 @@ import aQute.bnd.annotation.spi.ServiceProvider;
 
 /**
  * Resolves kind {@code blob}: a disk image behind an HTTP(S) URL (see {@link BlobOptions} and {@link AzureOptions}
- * for the settings and the README for what they do). The open is asynchronous: the resolver returns before the server has answered.
+ * for the settings and the README for what they do). The open is asynchronous: the resolver returns before the server
+ * has answered.
  */
 @Component(service = DiskResolver.class, property = DiskResolver.KIND_PROPERTY + "=" + BlobDiskResolver.KIND)
 @ServiceProvider(value = DiskResolver.class, resolution = Resolution.OPTIONAL)

@@ -139,7 +139,7 @@ class AzureBlobAzuriteTest {
         assertEquals(403, e.status());
         String sig = sas.getRawQuery().replaceAll(".*sig=([^&]*).*", "$1");
         assertFalse(e.getMessage().contains(sig), e.getMessage());
-        assertTrue(e.getMessage().startsWith(DISK + ": Put Page of "), e.getMessage());
+        assertTrue(e.getMessage().startsWith(DISK + ": Put Page bytes=0-511 of "), e.getMessage());
         assertFalse(viaSas.toString().contains(sig), viaSas.toString());
     }
 
