@@ -2,13 +2,8 @@ package org.diskhost.itests;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
-import static org.ops4j.pax.exam.CoreOptions.junitBundles;
-import static org.ops4j.pax.exam.CoreOptions.options;
-import static org.ops4j.pax.exam.CoreOptions.systemProperty;
-import static org.ops4j.pax.exam.CoreOptions.workingDirectory;
 
 import java.io.InputStream;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -16,7 +11,6 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 import org.diskhost.api.Disk;
-import org.diskhost.paxexam.DiskhostOptions;
 import org.diskhost.testkit.ExternalTools;
 import org.diskhost.testkit.LoopDevice;
 import org.junit.Test;
@@ -38,19 +32,7 @@ public class BlockDeviceIT extends HostTestSupport {
 
     @Configuration
     public Option[] config() throws Exception {
-        int port;
-        try (ServerSocket free = new ServerSocket(0)) {
-            port = free.getLocalPort();
-        }
-        return options(
-                workingDirectory("target/paxexam-block"),
-                systemProperty(DiskhostOptions.BUNDLES_PROPERTY)
-                        .value(System.getProperty(DiskhostOptions.BUNDLES_PROPERTY)),
-                DiskhostOptions.host(),
-                DiskhostOptions.backends("blockdevice"),
-                DiskhostOptions.nbd("127.0.0.1:" + port, "nbd.sock"),
-                DiskhostOptions.dataDirectory(Files.createTempDirectory("diskhost-block-it")),
-                junitBundles());
+        return hostOptionsWithNbd("block", "blockdevice");
     }
 
     @Test

@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,6 +25,7 @@ import org.diskhost.api.buffers.RequestBuffers;
 import org.diskhost.paxexam.DiskhostOptions;
 import org.diskhost.paxexam.HostProbe;
 import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.OptionUtils;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.wiring.FrameworkWiring;
@@ -59,6 +61,18 @@ public abstract class HostTestSupport {
                 DiskhostOptions.host(),
                 DiskhostOptions.backends(backends),
                 junitBundles());
+    }
+
+    /**
+     * {@link #hostOptions} with the NBD server on a free loopback port and on the unix socket {@code nbd.sock} in the
+     * data directory.
+     */
+    protected static Option[] hostOptionsWithNbd(String name, String... backends) throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        return OptionUtils.combine(hostOptions(name, backends), DiskhostOptions.nbd("127.0.0.1:" + port, "nbd.sock"));
     }
 
     /** The host as the probe sees it: configure disks, await them, run shell commands. */

@@ -46,6 +46,8 @@ final class BlobDisk implements DiskIo {
     private final BlobOptions options;
     private final BlobHttp http;
     private final BlobProperties blob;
+    /** What reads send and check: {@code blob}, unpinned for writes that change it, with its current length. */
+    private volatile BlobProperties readBlob;
     private final Optional<VhdFooter> footer;
     private final BlobWrites writes;
     private final List<CompletableFuture<Long>> resizeWaiters = new CopyOnWriteArrayList<>();
@@ -62,6 +64,7 @@ final class BlobDisk implements DiskIo {
         this.blob = blob;
         this.footer = footer;
         this.writes = writes;
+        this.readBlob = writes.pinsReads() ? blob : blob.unpinned();
         this.sectorCount = footer.map(f -> f.currentSize() >>> SECTOR_SHIFT).orElse(blob.length() >>> SECTOR_SHIFT);
     }
 
@@ -82,7 +85,11 @@ final class BlobDisk implements DiskIo {
         }
         CompletableFuture<BlobDisk> disk = http.open().thenCompose(blob -> footer(http, blob, options)
                 .thenCompose(footer -> writes.open(http, blob, options)
-                        .thenApply(w -> new BlobDisk(diskName, options, http, blob, footer, w))));
+                        .thenApply(w -> {
+                            BlobDisk d = new BlobDisk(diskName, options, http, blob, footer, w);
+                            w.attach(d);
+                            return d;
+                        })));
         return disk.whenComplete((ok, failure) -> {
             if (failure != null) {
                 http.close();
@@ -179,6 +186,7 @@ final class BlobDisk implements DiskIo {
         long offset = sector << SECTOR_SHIFT;
         long length = count << SECTOR_SHIFT;
         long chunk = options.chunkSize();
+        BlobProperties blob = readBlob;
         CompletableFuture<Void> read;
         if (length <= chunk) {
             read = http.read(blob, offset, length, buffers.subrange(0, length));
@@ -265,6 +273,7 @@ final class BlobDisk implements DiskIo {
      */
     void lengthChanged(long blobLength) {
         long sectors = blobLength >>> SECTOR_SHIFT;
+        readBlob = readBlob.withLength(blobLength);
         if (sectors == sectorCount) {
             return;
         }

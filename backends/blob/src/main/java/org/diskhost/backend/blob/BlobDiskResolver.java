@@ -9,14 +9,16 @@ import org.diskhost.api.resolve.DiskSpec;
 import org.diskhost.api.resolve.ResolveContext;
 import org.diskhost.api.resolve.ResolveException;
 import org.diskhost.api.resolve.Settings;
+import org.diskhost.backend.blob.azure.AzureOptions;
 import org.osgi.service.component.annotations.Component;
 
 import aQute.bnd.annotation.Resolution;
 import aQute.bnd.annotation.spi.ServiceProvider;
 
 /**
- * Resolves kind {@code blob}: a disk image behind an HTTP(S) URL (see {@link BlobOptions} for the settings and the
- * README for what they do). The open is asynchronous: the resolver returns before the server has answered.
+ * Resolves kind {@code blob}: a disk image behind an HTTP(S) URL (see {@link BlobOptions} and {@link AzureOptions}
+ * for the settings and the README for what they do). The open is asynchronous: the resolver returns before the server
+ * has answered.
  */
 @Component(service = DiskResolver.class, property = DiskResolver.KIND_PROPERTY + "=" + BlobDiskResolver.KIND)
 @ServiceProvider(value = DiskResolver.class, resolution = Resolution.OPTIONAL)
@@ -31,8 +33,11 @@ public final class BlobDiskResolver implements DiskResolver {
     @Override
     public CompletableFuture<Disk> resolve(DiskSpec spec, ResolveContext context) {
         Settings settings = spec.settings();
-        BlobOptions options = BlobOptions.parse(settings, context.readOnly());
-        return BlobDisk.open(context.diskName(), options, RequestHook.NONE, BlobWrites.Factory.READ_ONLY)
+        BlobOptions options = BlobOptions.parse(settings.without(AzureOptions.NAMES), context.readOnly());
+        AzureOptions azure = AzureOptions.parse(settings, options.url());
+        return BlobDisk.open(context.diskName(), options,
+                azure.azure() ? AzurePageBlob.hook(azure) : RequestHook.NONE,
+                azure.azure() ? AzurePageBlob.factory(context.diskName(), azure) : BlobWrites.Factory.READ_ONLY)
                 .handle((disk, failure) -> {
                     if (failure != null) {
                         Throwable cause = failure instanceof CompletionException && failure.getCause() != null

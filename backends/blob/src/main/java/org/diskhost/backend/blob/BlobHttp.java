@@ -176,7 +176,7 @@ final class BlobHttp implements AutoCloseable {
                 if (length.isEmpty()) {
                     return done(new Probe.Refused("no Content-Length"));
                 }
-                return done(new Probe.Found(properties(response, length.get())));
+                return done(new Probe.Found(properties(uri, response, length.get())));
             }
             if (status == 206) {
                 Matcher m = CONTENT_RANGE.matcher(h.firstValue("content-range").orElse(""));
@@ -185,7 +185,7 @@ final class BlobHttp implements AutoCloseable {
                             + "bytes=0-0 has Content-Range " + h.firstValue("content-range").map(v -> "\"" + v + "\"")
                             .orElse("missing") + ", not \"bytes 0-0/LENGTH\""));
                 }
-                return done(new Probe.Found(properties(response, Long.parseLong(m.group(3)))));
+                return done(new Probe.Found(properties(uri, response, Long.parseLong(m.group(3)))));
             }
             if (status == 416) {
                 Matcher m = UNSATISFIED_RANGE.matcher(h.firstValue("content-range").orElse(""));
@@ -228,11 +228,12 @@ final class BlobHttp implements AutoCloseable {
         }
     }
 
-    private static BlobProperties properties(HttpResponse<?> response, long length) {
+    /** {@code uri} is the URL the probe asked for: the request's may carry what the hook added (a SAS token). */
+    private static BlobProperties properties(URI uri, HttpResponse<?> response, long length) {
         HttpHeaders h = response.headers();
         // A weak tag never matches If-Match (strong comparison), so it cannot pin the blob.
         Optional<String> etag = h.firstValue("etag").filter(tag -> !tag.startsWith("W/"));
-        return new BlobProperties(response.request().uri(), response.version(), length, etag,
+        return new BlobProperties(uri, response.version(), length, etag,
                 h.firstValue("last-modified"), h.firstValue("x-ms-blob-type"));
     }
 

@@ -24,4 +24,14 @@ record BlobProperties(URI uri, HttpClient.Version version, long length, Optional
     boolean isPageBlob() {
         return blobType.filter("PageBlob"::equalsIgnoreCase).isPresent();
     }
+
+    /** These properties without the pin: for a disk that writes its blob itself, which changes the ETag. */
+    BlobProperties unpinned() {
+        return new BlobProperties(uri, version, length, Optional.empty(), Optional.empty(), blobType);
+    }
+
+    /** These properties with the blob's new {@code length} (a page blob resized while the disk is open). */
+    BlobProperties withLength(long length) {
+        return new BlobProperties(uri, version, length, etag, lastModified, blobType);
+    }
 }

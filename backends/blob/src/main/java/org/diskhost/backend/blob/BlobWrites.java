@@ -40,6 +40,18 @@ interface BlobWrites {
     /** As {@link org.diskhost.api.DiskIo#allocation}, for a range already checked. */
     CompletableFuture<List<AllocationExtent>> allocation(long sector, long count);
 
+    /**
+     * Whether reads stay pinned to the blob found at open ({@code If-Match}). A disk that writes its blob changes
+     * the ETag with every write, so its reads cannot be pinned; a lease keeps other writers out instead.
+     */
+    default boolean pinsReads() {
+        return true;
+    }
+
+    /** Called once the disk is made, before it serves a request: writes that watch the blob's length report to it. */
+    default void attach(BlobDisk disk) {
+    }
+
     /** Releases what the writes hold (a lease); called when the disk closes. */
     default void close() {
     }
