@@ -1,6 +1,8 @@
 package org.diskhost.itests;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 
 import org.junit.jupiter.api.AfterEach;
@@ -27,6 +29,14 @@ abstract class LauncherTest {
     Launcher start(String configJson) throws IOException {
         host = Launcher.start(dir, configJson);
         return host;
+    }
+
+    /** A TCP port on loopback that nobody listens on now. */
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket()) {
+            s.bind(new InetSocketAddress("127.0.0.1", 0));
+            return s.getLocalPort();
+        }
     }
 
     @AfterEach

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.logging.Logger;
 
 import org.diskhost.api.Disk;
+import org.diskhost.api.status.DiskStatus;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -36,6 +37,7 @@ public final class NbdServerComponent {
     static final String DATA_DIRECTORY = "diskhost.data";
 
     private final Map<String, Disk> disks = new LinkedHashMap<>(); // guarded by this
+    private final Map<String, NbdServer.Status> statuses = new LinkedHashMap<>(); // guarded by this
     private NbdServer server; // guarded by this
 
     @Activate
@@ -52,6 +54,7 @@ public final class NbdServerComponent {
         NbdServer started = new NbdServer(options);
         synchronized (this) {
             disks.forEach(started::putDisk);
+            statuses.forEach(started::putStatus);
             server = started;
         }
         try {
@@ -94,6 +97,45 @@ public final class NbdServerComponent {
             if (server != null) {
                 server.removeDisk(name.toString());
             }
+        }
+    }
+
+    /**
+     * The host's status of every configured disk: a client asking for a configured disk that is not ready yet waits
+     * for it (within the handshake timeout) instead of being refused.
+     */
+    @Reference(service = DiskStatus.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC, policyOption = ReferencePolicyOption.GREEDY)
+    synchronized void addStatus(Map<String, Object> properties) {
+        Object name = properties.get(DiskStatus.NAME);
+        DiskStatus.State state = stateOf(properties.get(DiskStatus.STATE));
+        if (name == null || state == null) {
+            return;
+        }
+        Object reason = properties.get(DiskStatus.REASON);
+        NbdServer.Status status = new NbdServer.Status(state, reason == null ? "" : reason.toString());
+        statuses.put(name.toString(), status);
+        if (server != null) {
+            server.putStatus(name.toString(), status);
+        }
+    }
+
+    synchronized void updatedStatus(Map<String, Object> properties) {
+        addStatus(properties);
+    }
+
+    synchronized void removeStatus(Map<String, Object> properties) {
+        Object name = properties.get(DiskStatus.NAME);
+        if (name != null && statuses.remove(name.toString()) != null && server != null) {
+            server.removeStatus(name.toString());
+        }
+    }
+
+    private static DiskStatus.State stateOf(Object value) {
+        try {
+            return value == null ? null : DiskStatus.State.valueOf(value.toString());
+        } catch (IllegalArgumentException e) {
+            return null; // a state of a newer host: treat the disk as unknown
         }
     }
 }
