@@ -29,12 +29,18 @@ final class Launcher implements AutoCloseable {
      * {@code dir/deploy}. The script never builds here ({@code DISKHOST_BUILD=never}): the build under test is there.
      */
     static Launcher start(Path dir, Path config) throws IOException {
+        return start(dir, config, Map.of());
+    }
+
+    /** As {@link #start(Path, Path)}, with {@code environment} added to the host's environment. */
+    static Launcher start(Path dir, Path config, Map<String, String> environment) throws IOException {
         Path log = dir.resolve("diskhost.log");
         ProcessBuilder builder = new ProcessBuilder(ROOT.resolve("bin/diskhost").toString(),
                 "--config", config.toString(), "--data", dir.resolve("var").toString(),
                 "--deploy", dir.resolve("deploy").toString(), "--no-shell")
                 .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().putAll(Map.of("DISKHOST_BUILD", "never"));
+        builder.environment().putAll(environment);
         return new Launcher(log, builder.start());
     }
 

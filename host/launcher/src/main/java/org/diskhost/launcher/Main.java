@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.jar.JarFile;
 import java.util.logging.Level;
@@ -15,9 +16,13 @@ import java.util.stream.Stream;
 
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleEvent;
 import org.osgi.framework.BundleException;
 import org.osgi.framework.Constants;
 import org.osgi.framework.FrameworkEvent;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
+import org.osgi.framework.SynchronousBundleListener;
 import org.osgi.framework.launch.Framework;
 import org.osgi.framework.launch.FrameworkFactory;
 
@@ -81,14 +86,60 @@ public final class Main {
             System.exit(2);
             return;
         }
-        Framework framework = start(options);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(framework), "diskhost-shutdown"));
+        Optional<SystemdNotifier> systemd = SystemdNotifier.fromEnvironment(System.getenv());
+        Framework framework = start(options, systemd);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            systemd.ifPresent(SystemdNotifier::stopping);
+            stop(framework);
+        }, "diskhost-shutdown"));
+        onSighup(() -> reload(framework.getBundleContext(), systemd));
         FrameworkEvent event = framework.waitForStop(0);
         reportStopped();
         System.exit(event.getType() == FrameworkEvent.ERROR ? 1 : 0);
     }
 
+    /** Runs {@code action} on its own thread at every SIGHUP (instead of the JVM's default for it: exiting). */
+    private static void onSighup(Runnable action) {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"),
+                    signal -> Thread.ofPlatform().name("diskhost-reload").start(action));
+        } catch (IllegalArgumentException e) {
+            LOG.warning(() -> "no reload on SIGHUP here: " + e.getMessage());
+        }
+    }
+
+    /** Re-reads the configuration: runs the services that offer a reload ({@code diskhost.reload=true}). */
+    static void reload(BundleContext context, Optional<SystemdNotifier> systemd) {
+        LOG.info("SIGHUP: reloading the configuration");
+        systemd.ifPresent(SystemdNotifier::reloading);
+        try {
+            ServiceReference<?>[] reloaders = context.getServiceReferences(Runnable.class.getName(), RELOAD_FILTER);
+            for (ServiceReference<?> reference : reloaders == null ? new ServiceReference<?>[0] : reloaders) {
+                Runnable reloader = (Runnable) context.getService(reference);
+                if (reloader != null) {
+                    try {
+                        reloader.run();
+                    } finally {
+                        context.ungetService(reference);
+                    }
+                }
+            }
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalStateException(e);
+        } catch (IllegalStateException e) {
+            return; // the framework is stopping
+        }
+        systemd.ifPresent(n -> n.reloaded(context));
+    }
+
+    /** The services that re-read the configuration when run (the host core's JSON source). */
+    static final String RELOAD_FILTER = "(diskhost.reload=true)";
+
     static Framework start(Options options) throws IOException, BundleException {
+        return start(options, Optional.empty());
+    }
+
+    static Framework start(Options options, Optional<SystemdNotifier> systemd) throws IOException, BundleException {
         Files.createDirectories(options.data());
         Map<String, String> properties = new HashMap<>();
         properties.put(Constants.FRAMEWORK_STORAGE, options.data().resolve("felix-cache").toString());
@@ -105,6 +156,17 @@ public final class Main {
                 .newFramework(properties);
         framework.init();
         BundleContext context = framework.getBundleContext();
+        systemd.ifPresent(notifier -> {
+            notifier.watch(context);
+            // The framework stops (Ctrl-C, SIGTERM, 'stop 0' in the shell): said before any bundle stops.
+            context.addBundleListener((SynchronousBundleListener) event -> {
+                if (event.getBundle().getBundleId() == 0 && event.getType() == BundleEvent.STOPPING) {
+                    notifier.stopping();
+                }
+            });
+            notifier.startWatchdog(System.getenv(), () -> framework.getState() == Bundle.ACTIVE
+                    || framework.getState() == Bundle.STARTING);
+        });
         List<Bundle> installed = new ArrayList<>();
         for (Path jar : jars(options.bundles())) {
             installed.add(context.installBundle(jar.toUri().toString()));

@@ -45,6 +45,7 @@ final class NbdServer implements Exports, AutoCloseable {
     private volatile Map<String, Export> exports = Map.of();
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final List<ServerSocketChannel> listeners = new ArrayList<>();
+    private final List<String> endpoints = new ArrayList<>(); // guarded by this
     private final ScheduledExecutorService timer;
     private volatile InetSocketAddress tcpAddress;
     private volatile boolean stopped;
@@ -66,7 +67,7 @@ final class NbdServer implements Exports, AutoCloseable {
                 tcp.setOption(StandardSocketOptions.SO_REUSEADDR, true);
                 tcp.bind(options.listen().get(), 128);
                 tcpAddress = (InetSocketAddress) tcp.getLocalAddress();
-                accept(tcp, "tcp " + tcpAddress);
+                accept(tcp, "tcp " + tcpAddress.getAddress().getHostAddress() + ":" + tcpAddress.getPort());
             }
             if (options.unixSocket().isPresent()) {
                 Path path = options.unixSocket().get();
@@ -82,8 +83,14 @@ final class NbdServer implements Exports, AutoCloseable {
         }
     }
 
+    /** Where the server listens, as {@code tcp 127.0.0.1:10809} and {@code unix PATH}. */
+    synchronized List<String> endpoints() {
+        return List.copyOf(endpoints);
+    }
+
     private void accept(ServerSocketChannel listener, String where) {
         listeners.add(listener);
+        endpoints.add(where);
         LOG.info(() -> "NBD server listening on " + where);
         Thread.ofVirtual().name("nbd-accept " + where).start(() -> {
             int served = 0;

@@ -22,7 +22,8 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
  * The NBD server as an OSGi component: runs while configuration {@value #PID} exists, and serves the host's
  * {@link Disk} services (by their {@code diskhost.name}) as they come and go. A change of the configuration restarts
  * the server; a disk that goes away closes the connections to its exports, and a disk paused for a hot swap stays
- * registered, so its clients' requests wait.
+ * registered, so its clients' requests wait. It registers a {@link org.diskhost.api.status.FrontendStatus}: where it
+ * listens, or why it could not start.
  */
 @Component(configurationPid = NbdServerComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE,
         immediate = true, service = {})
@@ -39,34 +40,45 @@ public final class NbdServerComponent {
     private final Map<String, Disk> disks = new LinkedHashMap<>(); // guarded by this
     private final Map<String, NbdServer.Status> statuses = new LinkedHashMap<>(); // guarded by this
     private NbdServer server; // guarded by this
+    private final FrontendStatusService status;
 
     @Activate
-    public NbdServerComponent(BundleContext context, Map<String, Object> properties) throws IOException {
+    public NbdServerComponent(BundleContext context, Map<String, Object> properties) {
         String data = context.getProperty(DATA_DIRECTORY);
         Path base = Path.of(data == null ? "." : data).toAbsolutePath();
-        NbdOptions options;
+        NbdServer started = null;
+        String failure = null;
         try {
-            options = NbdOptions.parse(properties, base);
-        } catch (IllegalArgumentException e) {
-            LOG.severe(() -> "NBD server not started: " + e.getMessage());
-            throw e;
-        }
-        NbdServer started = new NbdServer(options);
-        synchronized (this) {
-            disks.forEach(started::putDisk);
-            statuses.forEach(started::putStatus);
-            server = started;
-        }
-        try {
+            NbdOptions options = NbdOptions.parse(properties, base);
+            started = new NbdServer(options);
+            synchronized (this) {
+                disks.forEach(started::putDisk);
+                statuses.forEach(started::putStatus);
+                server = started;
+            }
             started.start();
+        } catch (IllegalArgumentException e) {
+            failure = e.getMessage();
         } catch (IOException e) {
-            LOG.severe(() -> "NBD server not started: cannot listen: " + e.getMessage());
-            throw e;
+            failure = "cannot listen: " + e.getMessage();
+        }
+        if (failure != null) {
+            // Expected errors (a bad setting, an address in use): one line, and a status that says why, instead of a
+            // component that failed to activate. The component stays until its configuration changes.
+            String why = failure;
+            LOG.severe(() -> "NBD server not started: " + why);
+            synchronized (this) {
+                server = null;
+            }
+            status = FrontendStatusService.failed(context, PID, why);
+        } else {
+            status = FrontendStatusService.listening(context, PID, started.endpoints());
         }
     }
 
     @Deactivate
     synchronized void deactivate() {
+        status.unregister();
         if (server != null) {
             server.close();
             server = null;
