@@ -25,6 +25,12 @@ abstract class LauncherTest {
         return host;
     }
 
+    /** As {@link #start(Path)}, with {@code environment} and {@code arguments} added (see {@link Launcher}). */
+    Launcher start(Path config, java.util.Map<String, String> environment, String... arguments) throws IOException {
+        host = Launcher.start(dir, config, environment, arguments);
+        return host;
+    }
+
     /** Starts {@code bin/diskhost} with a configuration given as JSON text. */
     Launcher start(String configJson) throws IOException {
         host = Launcher.start(dir, configJson);

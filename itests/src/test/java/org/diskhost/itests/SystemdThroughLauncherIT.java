@@ -86,7 +86,7 @@ class SystemdThroughLauncherIT extends LauncherTest {
         int port = freePort();
         Path config = dir.resolve("diskhost.json");
         Files.writeString(config, config(port, ""));
-        host = Launcher.start(dir, config, Map.of("NOTIFY_SOCKET", socket.toString(), "WATCHDOG_USEC", "400000"));
+        start(config, Map.of("NOTIFY_SOCKET", socket.toString(), "WATCHDOG_USEC", "400000"));
 
         // READY=1 once 'demo' is ready, 'bad' failed with its reason and the NBD server listens; before it, only
         // STATUS= lines saying what the host waits for.

@@ -35,7 +35,7 @@ import aQute.bnd.annotation.spi.ServiceConsumer;
  * a clean stop on Ctrl-C.
  *
  * <pre>
- * diskhost --config FILE --data DIR --bundles DIR [--deploy DIR] [--no-shell]
+ * diskhost --config FILE --data DIR --bundles DIR [--deploy DIR] [--no-shell] [--log-level LEVEL]
  * </pre>
  */
 // The framework is found with ServiceLoader, so the module descriptor needs 'uses FrameworkFactory'.
@@ -46,7 +46,7 @@ public final class Main {
     private Main() {
     }
 
-    record Options(Path config, Path data, Path bundles, Path deploy, boolean shell) {
+    record Options(Path config, Path data, Path bundles, Path deploy, boolean shell, Level logLevel) {
         static Options parse(String[] args) {
             Map<String, String> values = new HashMap<>();
             boolean shell = true;
@@ -54,7 +54,7 @@ public final class Main {
                 String arg = args[i];
                 switch (arg) {
                     case "--no-shell" -> shell = false;
-                    case "--config", "--data", "--bundles", "--deploy" -> {
+                    case "--config", "--data", "--bundles", "--deploy", "--log-level" -> {
                         if (i + 1 >= args.length) {
                             throw new IllegalArgumentException(arg + " needs a value");
                         }
@@ -71,21 +71,26 @@ public final class Main {
             }
             return new Options(Path.of(values.get("--config")).toAbsolutePath(),
                     Path.of(values.get("--data")).toAbsolutePath(), Path.of(values.get("--bundles")).toAbsolutePath(),
-                    values.containsKey("--deploy") ? Path.of(values.get("--deploy")).toAbsolutePath() : null, shell);
+                    values.containsKey("--deploy") ? Path.of(values.get("--deploy")).toAbsolutePath() : null, shell,
+                    Logs.level(values.getOrDefault("--log-level", "info")));
         }
     }
 
     public static void main(String[] args) throws Exception {
-        System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tT %4$s %3$s: %5$s%6$s%n");
         Options options;
         try {
             options = Options.parse(args);
         } catch (IllegalArgumentException e) {
             System.err.println("diskhost: " + e.getMessage());
-            System.err.println("usage: diskhost --config FILE --data DIR --bundles DIR [--deploy DIR] [--no-shell]");
+            System.err.println("usage: diskhost --config FILE --data DIR --bundles DIR [--deploy DIR] [--no-shell]"
+                    + " [--log-level severe|warning|info|fine|finer|finest|off]");
             System.exit(2);
             return;
         }
+        Logs.install(options.logLevel(), System.getenv());
+        LOG.info(() -> "diskhost " + version() + " on JDK " + Runtime.version() + " ("
+                + System.getProperty("java.vendor", "?") + ", " + System.getProperty("java.home") + "); data "
+                + options.data() + "; configuration " + options.config());
         Optional<SystemdNotifier> systemd = SystemdNotifier.fromEnvironment(System.getenv());
         Framework framework = start(options, systemd);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -175,8 +180,7 @@ public final class Main {
         for (Bundle bundle : installed) {
             startIfNotFragment(bundle);
         }
-        LOG.info(() -> "diskhost started: " + installed.size() + " bundles from " + options.bundles()
-                + "; configuration " + options.config() + "; data " + options.data());
+        LOG.info(() -> "diskhost started: " + installed.size() + " bundles from " + options.bundles());
         if (options.deploy() != null) {
             Files.createDirectories(options.deploy());
             Thread watcher = new Thread(new DeployWatcher(context, options.deploy()), "diskhost-deploy-watcher");
@@ -187,6 +191,19 @@ public final class Main {
         return framework;
     }
 
+    /** The launcher's version, from its jar's manifest. */
+    static String version() {
+        try {
+            Path jar = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            try (JarFile file = new JarFile(jar.toFile())) {
+                String version = file.getManifest().getMainAttributes().getValue(Constants.BUNDLE_VERSION);
+                return version == null ? "(unknown version)" : version;
+            }
+        } catch (Exception e) {
+            return "(unknown version)"; // run from classes, not from the jar
+        }
+    }
+
     static void startIfNotFragment(Bundle bundle) {
         if (bundle.getHeaders().get(Constants.FRAGMENT_HOST) != null) {
             return;
@@ -194,7 +211,7 @@ public final class Main {
         try {
             bundle.start();
         } catch (BundleException e) {
-            LOG.log(Level.WARNING, "cannot start " + bundle.getSymbolicName() + ": " + e.getMessage(), e);
+            LOG.log(Level.WARNING, e, () -> "cannot start " + bundle.getSymbolicName());
         }
     }
 
@@ -237,7 +254,7 @@ public final class Main {
             }
             reportStopped();
         } catch (Exception e) {
-            LOG.log(Level.WARNING, "clean stop failed", e);
+            LOG.log(Level.WARNING, e, () -> "clean stop failed");
         }
     }
 }

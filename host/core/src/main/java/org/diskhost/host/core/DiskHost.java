@@ -221,7 +221,7 @@ public final class DiskHost implements ManagedServiceFactory {
 
     /** Rebuilds the waiting disks, unless {@code rebuild} is false: the resolver's bundle has more kinds to bring. */
     private void added(String what, boolean rebuild) {
-        LOG.info(() -> what + " is available");
+        LOG.fine(() -> what + " is available");
         if (!rebuild) {
             return;
         }
