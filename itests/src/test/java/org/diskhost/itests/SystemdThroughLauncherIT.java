@@ -113,7 +113,7 @@ class SystemdThroughLauncherIT extends LauncherTest {
                 , "more": {"kind": "file", "path": "more.img", "create": "2 MiB"}"""));
         Files.setLastModifiedTime(config, time);
         int before = messages(out).size();
-        ExternalTools.ok(dir, "kill", "-HUP", String.valueOf(host.process().pid()));
+        ExternalTools.ok(dir, "sh", "-c", "kill -HUP " + host.process().pid()); // the shell's own kill
         List<String> afterReload = awaitMessage(out, m -> m.startsWith("READY=1") && m.contains("(demo, more)"));
         List<String> reload = afterReload.subList(before, afterReload.size()).stream()
                 .filter(m -> !m.equals("WATCHDOG=1")).toList();
