@@ -3,6 +3,7 @@ package org.diskhost.itests;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -29,12 +30,24 @@ final class Launcher implements AutoCloseable {
      * {@code dir/deploy}. The script never builds here ({@code DISKHOST_BUILD=never}): the build under test is there.
      */
     static Launcher start(Path dir, Path config) throws IOException {
+        return start(dir, config, Map.of());
+    }
+
+    /**
+     * As {@link #start(Path, Path)}, with {@code environment} added to the host's environment and {@code arguments}
+     * to its command line.
+     */
+    static Launcher start(Path dir, Path config, Map<String, String> environment, String... arguments)
+            throws IOException {
         Path log = dir.resolve("diskhost.log");
-        ProcessBuilder builder = new ProcessBuilder(ROOT.resolve("bin/diskhost").toString(),
+        List<String> command = new ArrayList<>(List.of(ROOT.resolve("bin/diskhost").toString(),
                 "--config", config.toString(), "--data", dir.resolve("var").toString(),
-                "--deploy", dir.resolve("deploy").toString(), "--no-shell")
+                "--deploy", dir.resolve("deploy").toString(), "--no-shell"));
+        command.addAll(List.of(arguments));
+        ProcessBuilder builder = new ProcessBuilder(command)
                 .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().putAll(Map.of("DISKHOST_BUILD", "never"));
+        builder.environment().putAll(environment);
         return new Launcher(log, builder.start());
     }
 

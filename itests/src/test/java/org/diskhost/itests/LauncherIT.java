@@ -64,7 +64,7 @@ class LauncherIT extends LauncherTest {
             org.junit.jupiter.api.Assumptions.abort("port 10809 is taken (a diskhost already running?)");
         }
         start(ROOT.resolve("conf/diskhost.json"));
-        await("NBD server listening on tcp /127.0.0.1:10809", 1);
+        await("NBD server listening on tcp 127.0.0.1:10809", 1);
         await("disk 'demo' is ready", 1);
         String info = ExternalTools.await(dir, "qemu-img", "info", "nbd://127.0.0.1:10809/demo");
         assertTrue(info.contains("virtual size: 64 MiB (67108864 bytes)"), info);

@@ -1,6 +1,8 @@
 package org.diskhost.itests;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 
 import org.junit.jupiter.api.AfterEach;
@@ -23,10 +25,24 @@ abstract class LauncherTest {
         return host;
     }
 
+    /** As {@link #start(Path)}, with {@code environment} and {@code arguments} added (see {@link Launcher}). */
+    Launcher start(Path config, java.util.Map<String, String> environment, String... arguments) throws IOException {
+        host = Launcher.start(dir, config, environment, arguments);
+        return host;
+    }
+
     /** Starts {@code bin/diskhost} with a configuration given as JSON text. */
     Launcher start(String configJson) throws IOException {
         host = Launcher.start(dir, configJson);
         return host;
+    }
+
+    /** A TCP port on loopback that nobody listens on now. */
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket()) {
+            s.bind(new InetSocketAddress("127.0.0.1", 0));
+            return s.getLocalPort();
+        }
     }
 
     @AfterEach

@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -258,13 +256,6 @@ class NbdThroughLauncherIT extends LauncherTest {
     /** The bytes a file occupies on disk, as coreutils' {@code stat} reports them. */
     private long allocatedBytes(Path file) throws Exception {
         return Long.parseLong(ExternalTools.ok(dir, "stat", "-c", "%b", file.toString()).strip()) * 512;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket()) {
-            s.bind(new InetSocketAddress("127.0.0.1", 0));
-            return s.getLocalPort();
-        }
     }
 
     /** Reads until the peer closes; false if it is still open after the socket's timeout. */

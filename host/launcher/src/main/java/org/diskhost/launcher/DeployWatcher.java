@@ -56,7 +56,7 @@ final class DeployWatcher implements Runnable {
             } catch (IllegalStateException e) {
                 return; // the framework is stopping
             } catch (Exception e) {
-                LOG.log(Level.WARNING, "deploy scan failed: " + e.getMessage(), e);
+                LOG.log(Level.WARNING, e, () -> "deploy scan failed");
             }
         }
     }
@@ -105,7 +105,7 @@ final class DeployWatcher implements Runnable {
                 LOG.info(() -> "installed " + bsn + " " + bundle.getVersion() + " from " + jar.getFileName());
             }
         } catch (Exception e) {
-            LOG.log(Level.WARNING, "cannot deploy " + jar.getFileName() + ": " + e.getMessage(), e);
+            LOG.log(Level.WARNING, e, () -> "cannot deploy " + jar.getFileName());
         }
     }
 

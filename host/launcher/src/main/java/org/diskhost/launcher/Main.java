@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.ServiceLoader;
 import java.util.jar.JarFile;
 import java.util.logging.Level;
@@ -15,9 +16,13 @@ import java.util.stream.Stream;
 
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleEvent;
 import org.osgi.framework.BundleException;
 import org.osgi.framework.Constants;
 import org.osgi.framework.FrameworkEvent;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
+import org.osgi.framework.SynchronousBundleListener;
 import org.osgi.framework.launch.Framework;
 import org.osgi.framework.launch.FrameworkFactory;
 
@@ -30,7 +35,7 @@ import aQute.bnd.annotation.spi.ServiceConsumer;
  * a clean stop on Ctrl-C.
  *
  * <pre>
- * diskhost --config FILE --data DIR --bundles DIR [--deploy DIR] [--no-shell]
+ * diskhost --config FILE --data DIR --bundles DIR [--deploy DIR] [--no-shell] [--log-level LEVEL]
  * </pre>
  */
 // The framework is found with ServiceLoader, so the module descriptor needs 'uses FrameworkFactory'.
@@ -41,7 +46,7 @@ public final class Main {
     private Main() {
     }
 
-    record Options(Path config, Path data, Path bundles, Path deploy, boolean shell) {
+    record Options(Path config, Path data, Path bundles, Path deploy, boolean shell, Level logLevel) {
         static Options parse(String[] args) {
             Map<String, String> values = new HashMap<>();
             boolean shell = true;
@@ -49,7 +54,7 @@ public final class Main {
                 String arg = args[i];
                 switch (arg) {
                     case "--no-shell" -> shell = false;
-                    case "--config", "--data", "--bundles", "--deploy" -> {
+                    case "--config", "--data", "--bundles", "--deploy", "--log-level" -> {
                         if (i + 1 >= args.length) {
                             throw new IllegalArgumentException(arg + " needs a value");
                         }
@@ -66,29 +71,80 @@ public final class Main {
             }
             return new Options(Path.of(values.get("--config")).toAbsolutePath(),
                     Path.of(values.get("--data")).toAbsolutePath(), Path.of(values.get("--bundles")).toAbsolutePath(),
-                    values.containsKey("--deploy") ? Path.of(values.get("--deploy")).toAbsolutePath() : null, shell);
+                    values.containsKey("--deploy") ? Path.of(values.get("--deploy")).toAbsolutePath() : null, shell,
+                    Logs.level(values.getOrDefault("--log-level", "info")));
         }
     }
 
     public static void main(String[] args) throws Exception {
-        System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tT %4$s %3$s: %5$s%6$s%n");
         Options options;
         try {
             options = Options.parse(args);
         } catch (IllegalArgumentException e) {
             System.err.println("diskhost: " + e.getMessage());
-            System.err.println("usage: diskhost --config FILE --data DIR --bundles DIR [--deploy DIR] [--no-shell]");
+            System.err.println("usage: diskhost --config FILE --data DIR --bundles DIR [--deploy DIR] [--no-shell]"
+                    + " [--log-level severe|warning|info|fine|finer|finest|off]");
             System.exit(2);
             return;
         }
-        Framework framework = start(options);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(framework), "diskhost-shutdown"));
+        Logs.install(options.logLevel(), System.getenv());
+        LOG.info(() -> "diskhost " + version() + " on JDK " + Runtime.version() + " ("
+                + System.getProperty("java.vendor", "?") + ", " + System.getProperty("java.home") + "); data "
+                + options.data() + "; configuration " + options.config());
+        Optional<SystemdNotifier> systemd = SystemdNotifier.fromEnvironment(System.getenv());
+        Framework framework = start(options, systemd);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            systemd.ifPresent(SystemdNotifier::stopping);
+            stop(framework);
+        }, "diskhost-shutdown"));
+        onSighup(() -> reload(framework.getBundleContext(), systemd));
         FrameworkEvent event = framework.waitForStop(0);
         reportStopped();
         System.exit(event.getType() == FrameworkEvent.ERROR ? 1 : 0);
     }
 
+    /** Runs {@code action} on its own thread at every SIGHUP (instead of the JVM's default for it: exiting). */
+    private static void onSighup(Runnable action) {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"),
+                    signal -> Thread.ofPlatform().name("diskhost-reload").start(action));
+        } catch (IllegalArgumentException e) {
+            LOG.warning(() -> "no reload on SIGHUP here: " + e.getMessage());
+        }
+    }
+
+    /** Re-reads the configuration: runs the services that offer a reload ({@code diskhost.reload=true}). */
+    static void reload(BundleContext context, Optional<SystemdNotifier> systemd) {
+        LOG.info("SIGHUP: reloading the configuration");
+        systemd.ifPresent(SystemdNotifier::reloading);
+        try {
+            ServiceReference<?>[] reloaders = context.getServiceReferences(Runnable.class.getName(), RELOAD_FILTER);
+            for (ServiceReference<?> reference : reloaders == null ? new ServiceReference<?>[0] : reloaders) {
+                Runnable reloader = (Runnable) context.getService(reference);
+                if (reloader != null) {
+                    try {
+                        reloader.run();
+                    } finally {
+                        context.ungetService(reference);
+                    }
+                }
+            }
+        } catch (InvalidSyntaxException e) {
+            throw new IllegalStateException(e);
+        } catch (IllegalStateException e) {
+            return; // the framework is stopping
+        }
+        systemd.ifPresent(n -> n.reloaded(context));
+    }
+
+    /** The services that re-read the configuration when run (the host core's JSON source). */
+    static final String RELOAD_FILTER = "(diskhost.reload=true)";
+
     static Framework start(Options options) throws IOException, BundleException {
+        return start(options, Optional.empty());
+    }
+
+    static Framework start(Options options, Optional<SystemdNotifier> systemd) throws IOException, BundleException {
         Files.createDirectories(options.data());
         Map<String, String> properties = new HashMap<>();
         properties.put(Constants.FRAMEWORK_STORAGE, options.data().resolve("felix-cache").toString());
@@ -105,6 +161,17 @@ public final class Main {
                 .newFramework(properties);
         framework.init();
         BundleContext context = framework.getBundleContext();
+        systemd.ifPresent(notifier -> {
+            notifier.watch(context);
+            // The framework stops (Ctrl-C, SIGTERM, 'stop 0' in the shell): said before any bundle stops.
+            context.addBundleListener((SynchronousBundleListener) event -> {
+                if (event.getBundle().getBundleId() == 0 && event.getType() == BundleEvent.STOPPING) {
+                    notifier.stopping();
+                }
+            });
+            notifier.startWatchdog(System.getenv(), () -> framework.getState() == Bundle.ACTIVE
+                    || framework.getState() == Bundle.STARTING);
+        });
         List<Bundle> installed = new ArrayList<>();
         for (Path jar : jars(options.bundles())) {
             installed.add(context.installBundle(jar.toUri().toString()));
@@ -113,8 +180,7 @@ public final class Main {
         for (Bundle bundle : installed) {
             startIfNotFragment(bundle);
         }
-        LOG.info(() -> "diskhost started: " + installed.size() + " bundles from " + options.bundles()
-                + "; configuration " + options.config() + "; data " + options.data());
+        LOG.info(() -> "diskhost started: " + installed.size() + " bundles from " + options.bundles());
         if (options.deploy() != null) {
             Files.createDirectories(options.deploy());
             Thread watcher = new Thread(new DeployWatcher(context, options.deploy()), "diskhost-deploy-watcher");
@@ -125,6 +191,19 @@ public final class Main {
         return framework;
     }
 
+    /** The launcher's version, from its jar's manifest. */
+    static String version() {
+        try {
+            Path jar = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            try (JarFile file = new JarFile(jar.toFile())) {
+                String version = file.getManifest().getMainAttributes().getValue(Constants.BUNDLE_VERSION);
+                return version == null ? "(unknown version)" : version;
+            }
+        } catch (Exception e) {
+            return "(unknown version)"; // run from classes, not from the jar
+        }
+    }
+
     static void startIfNotFragment(Bundle bundle) {
         if (bundle.getHeaders().get(Constants.FRAGMENT_HOST) != null) {
             return;
@@ -132,7 +211,7 @@ public final class Main {
         try {
             bundle.start();
         } catch (BundleException e) {
-            LOG.log(Level.WARNING, "cannot start " + bundle.getSymbolicName() + ": " + e.getMessage(), e);
+            LOG.log(Level.WARNING, e, () -> "cannot start " + bundle.getSymbolicName());
         }
     }
 
@@ -175,7 +254,7 @@ public final class Main {
             }
             reportStopped();
         } catch (Exception e) {
-            LOG.log(Level.WARNING, "clean stop failed", e);
+            LOG.log(Level.WARNING, e, () -> "clean stop failed");
         }
     }
 }

@@ -66,6 +66,9 @@ final class Connection implements Runnable {
     @Override
     public void run() {
         ChannelInput in = new ChannelInput(channel, INPUT_BUFFER);
+        // A client asking for an export that is still coming up waits for it for most of the handshake timeout,
+        // leaving it time to hear why it was refused before the timeout closes the connection.
+        long waitUntil = System.nanoTime() + options.handshakeTimeout().toNanos() / 10 * 9;
         try {
             ScheduledFuture<?> timeout = timer.schedule(() -> {
                 LOG.info(() -> peer + ": handshake not finished within " + options.handshakeTimeout()
@@ -74,7 +77,7 @@ final class Connection implements Runnable {
             }, options.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
             Optional<Session> session;
             try {
-                session = new Handshake(in, channel, server, options.maxPayload()).run();
+                session = new Handshake(in, channel, server, options.maxPayload(), waitUntil).run();
             } finally {
                 timeout.cancel(false);
             }

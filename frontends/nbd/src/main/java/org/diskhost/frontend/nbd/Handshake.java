@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
+import org.diskhost.frontend.nbd.Exports.Lookup;
 import org.diskhost.frontend.nbd.Protocol.Info;
 import org.diskhost.frontend.nbd.Protocol.Option;
 import org.diskhost.frontend.nbd.Protocol.OptionReply;
@@ -41,19 +42,25 @@ final class Handshake {
     private final WritableByteChannel out;
     private final Exports exports;
     private final int maxPayload;
+    private final long deadlineNanos;
     private boolean noZeroes;
     private boolean structured;
     private String allocationExport; // the export base:allocation was selected for, if any
 
-    Handshake(ChannelInput in, WritableByteChannel out, Exports exports, int maxPayload) {
+    /**
+     * @param deadlineNanos until when (a {@link System#nanoTime()}) a client asking for an export that is configured
+     *        but not ready yet waits for it
+     */
+    Handshake(ChannelInput in, WritableByteChannel out, Exports exports, int maxPayload, long deadlineNanos) {
         this.in = in;
         this.out = out;
         this.exports = exports;
         this.maxPayload = maxPayload;
+        this.deadlineNanos = deadlineNanos;
     }
 
     /** Runs the handshake; empty when the client aborted or left politely. */
-    Optional<Session> run() throws IOException {
+    Optional<Session> run() throws IOException, InterruptedException {
         writeFully(ByteBuffer.allocate(18).putLong(Protocol.NBDMAGIC).putLong(Protocol.IHAVEOPT)
                 .putShort((short) (Protocol.FLAG_FIXED_NEWSTYLE | Protocol.FLAG_NO_ZEROES)).flip());
         int clientFlags = in.readInt();
@@ -87,8 +94,11 @@ final class Handshake {
             switch (option) {
                 case EXPORT_NAME -> {
                     String name = in.readString((int) length);
-                    Export export = exports.find(name).orElseThrow(
-                            () -> new ProtocolViolation("no export named '" + name + "'"));
+                    Export export = switch (exports.await(name, deadlineNanos)) {
+                        case Lookup.Found found -> found.export();
+                        // The protocol has no other answer to EXPORT_NAME than closing the connection.
+                        case Lookup.Refused refused -> throw new ProtocolViolation(refused.message());
+                    };
                     int flags = transmissionFlags(export);
                     ByteBuffer b = ByteBuffer.allocate(10 + (noZeroes ? 0 : 124)).putLong(export.size())
                             .putShort((short) flags);
@@ -135,7 +145,7 @@ final class Handshake {
         }
     }
 
-    private Optional<Session> infoOrGo(Option option, int code, byte[] data) throws IOException {
+    private Optional<Session> infoOrGo(Option option, int code, byte[] data) throws IOException, InterruptedException {
         ByteBuffer b = ByteBuffer.wrap(data);
         if (b.remaining() < 4) {
             reply(code, OptionReply.ERR_INVALID, message("option data too short"));
@@ -159,12 +169,14 @@ final class Handshake {
             wantsName |= info == Info.NAME.code;
             wantsDescription |= info == Info.DESCRIPTION.code;
         }
-        Optional<Export> found = exports.find(name);
-        if (found.isEmpty()) {
-            reply(code, OptionReply.ERR_UNKNOWN, message("no export named '" + name + "'"));
-            return Optional.empty();
+        Export export;
+        switch (exports.await(name, deadlineNanos)) {
+            case Lookup.Found found -> export = found.export();
+            case Lookup.Refused refused -> {
+                reply(code, OptionReply.ERR_UNKNOWN, message(refused.message()));
+                return Optional.empty();
+            }
         }
-        Export export = found.get();
         int flags = transmissionFlags(export);
         reply(code, OptionReply.INFO, ByteBuffer.allocate(12).putShort((short) Info.EXPORT.code)
                 .putLong(export.size()).putShort((short) flags).array());
@@ -189,7 +201,7 @@ final class Handshake {
         return Optional.of(new Session(export, structured, structured && name.equals(allocationExport)));
     }
 
-    private void metaContext(Option option, int code, byte[] data) throws IOException {
+    private void metaContext(Option option, int code, byte[] data) throws IOException, InterruptedException {
         boolean set = option == Option.SET_META_CONTEXT;
         if (set) {
             allocationExport = null; // a SET replaces the selection, even when it fails
@@ -214,8 +226,8 @@ final class Handshake {
             reply(code, OptionReply.ERR_INVALID, message("malformed meta context request"));
             return;
         }
-        if (exports.find(name).isEmpty()) {
-            reply(code, OptionReply.ERR_UNKNOWN, message("no export named '" + name + "'"));
+        if (exports.await(name, deadlineNanos) instanceof Lookup.Refused refused) {
+            reply(code, OptionReply.ERR_UNKNOWN, message(refused.message()));
             return;
         }
         boolean allocation = set

@@ -25,6 +25,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 import org.diskhost.api.Disk;
+import org.diskhost.api.status.DiskStatus;
 import org.diskhost.frontend.nbd.NbdOptions.ExportConfig;
 
 /**
@@ -36,12 +37,15 @@ final class NbdServer implements Exports, AutoCloseable {
 
     private final NbdOptions options;
     private final Map<String, Disk> disks = new LinkedHashMap<>(); // guarded by this
+    /** What the host says of each configured disk, by name: whether a client asking for it should wait. */
+    private final Map<String, Status> statuses = new LinkedHashMap<>(); // guarded by this
     // Weak, and Disk has identity equality: a disk's gate lives as long as the disk, so requests still in flight on a
     // closed connection and those of a new connection after the disk was withdrawn and published again share it.
     private final Map<Disk, WriteGate> gates = new WeakHashMap<>(); // guarded by this
     private volatile Map<String, Export> exports = Map.of();
     private final Set<Connection> connections = ConcurrentHashMap.newKeySet();
     private final List<ServerSocketChannel> listeners = new ArrayList<>();
+    private final List<String> endpoints = new ArrayList<>(); // guarded by this
     private final ScheduledExecutorService timer;
     private volatile InetSocketAddress tcpAddress;
     private volatile boolean stopped;
@@ -63,7 +67,7 @@ final class NbdServer implements Exports, AutoCloseable {
                 tcp.setOption(StandardSocketOptions.SO_REUSEADDR, true);
                 tcp.bind(options.listen().get(), 128);
                 tcpAddress = (InetSocketAddress) tcp.getLocalAddress();
-                accept(tcp, "tcp " + tcpAddress);
+                accept(tcp, "tcp " + tcpAddress.getAddress().getHostAddress() + ":" + tcpAddress.getPort());
             }
             if (options.unixSocket().isPresent()) {
                 Path path = options.unixSocket().get();
@@ -79,8 +83,14 @@ final class NbdServer implements Exports, AutoCloseable {
         }
     }
 
+    /** Where the server listens, as {@code tcp 127.0.0.1:10809} and {@code unix PATH}. */
+    synchronized List<String> endpoints() {
+        return List.copyOf(endpoints);
+    }
+
     private void accept(ServerSocketChannel listener, String where) {
         listeners.add(listener);
+        endpoints.add(where);
         LOG.info(() -> "NBD server listening on " + where);
         Thread.ofVirtual().name("nbd-accept " + where).start(() -> {
             int served = 0;
@@ -127,12 +137,31 @@ final class NbdServer implements Exports, AutoCloseable {
     public synchronized void putDisk(String name, Disk disk) {
         disks.put(name, disk);
         rebuildExports();
+        notifyAll();
     }
 
     /** Withdraws the disk called {@code name}; connections to its exports are closed. */
     public synchronized void removeDisk(String name) {
         if (disks.remove(name) != null) {
             rebuildExports();
+            notifyAll();
+        }
+    }
+
+    /** A configured disk's state, as the host reports it (see {@link DiskStatus}). */
+    record Status(DiskStatus.State state, String reason) {
+    }
+
+    /** Records what the host says of the configured disk {@code name}: handshakes asking for it wait or are refused. */
+    public synchronized void putStatus(String name, Status status) {
+        statuses.put(name, status);
+        notifyAll();
+    }
+
+    /** The disk {@code name} is no longer configured: a client asking for it is refused. */
+    public synchronized void removeStatus(String name) {
+        if (statuses.remove(name) != null) {
+            notifyAll();
         }
     }
 
@@ -176,6 +205,83 @@ final class NbdServer implements Exports, AutoCloseable {
     }
 
     @Override
+    public synchronized Lookup await(String name, long deadlineNanos) throws InterruptedException {
+        boolean told = false;
+        while (true) {
+            Optional<Export> export = find(name);
+            if (export.isPresent()) {
+                return new Lookup.Found(export.get());
+            }
+            if (stopped) {
+                return new Lookup.Refused("the server is stopping");
+            }
+            Absence absence = absence(name);
+            if (!absence.pending()) {
+                return new Lookup.Refused(absence.message());
+            }
+            long left = deadlineNanos - System.nanoTime();
+            if (left <= 0) {
+                LOG.info(() -> absence.message() + "; a client that waited for it is refused");
+                return new Lookup.Refused(absence.message());
+            }
+            if (!told) {
+                told = true;
+                LOG.info(() -> absence.message() + "; a client waits for it");
+            }
+            // Woken by every change of the disks, their statuses and the server's state.
+            wait(Math.max(1, left / 1_000_000));
+        }
+    }
+
+    /** Why there is no export {@code name} now: it is coming ({@code pending}), or it is unknown or failed. */
+    private record Absence(boolean pending, String message) {
+    }
+
+    private Absence absence(String name) {
+        Optional<List<ExportConfig>> configured = options.exports();
+        String exportName = name;
+        if (name.isEmpty()) {
+            if (options.defaultExport().isPresent()) {
+                exportName = options.defaultExport().get();
+            } else if (configured.isPresent() && configured.get().size() == 1) {
+                exportName = configured.get().getFirst().name();
+            } else if (configured.isEmpty() && known().size() == 1) {
+                exportName = known().iterator().next();
+            } else {
+                return new Absence(false, "no export named '' (there is no default export)");
+            }
+        }
+        String disk = exportName;
+        if (configured.isPresent()) {
+            String wanted = exportName;
+            Optional<ExportConfig> config = configured.get().stream().filter(c -> c.name().equals(wanted)).findFirst();
+            if (config.isEmpty()) {
+                return new Absence(false, "no export named '" + exportName + "'");
+            }
+            disk = config.get().disk();
+        }
+        Status status = statuses.get(disk);
+        if (status == null) {
+            // A configured export waits for its disk's configuration; otherwise the name is unknown.
+            return configured.isPresent()
+                    ? new Absence(true, "export '" + exportName + "': disk '" + disk + "' is not configured")
+                    : new Absence(false, "no export named '" + exportName + "'");
+        }
+        boolean failed = status.state() == DiskStatus.State.FAILED;
+        String state = "export '" + exportName + "': disk '" + disk + "' "
+                + (failed ? "failed" : "is " + status.state().name().toLowerCase(java.util.Locale.ROOT))
+                + (status.reason().isEmpty() ? "" : ": " + status.reason());
+        return new Absence(!failed, state);
+    }
+
+    /** The names of the disks configured or served. */
+    private Set<String> known() {
+        Set<String> names = new java.util.LinkedHashSet<>(statuses.keySet());
+        names.addAll(disks.keySet());
+        return names;
+    }
+
+    @Override
     public List<Export> list() {
         return List.copyOf(exports.values());
     }
@@ -207,6 +313,7 @@ final class NbdServer implements Exports, AutoCloseable {
         });
         connections.forEach(Connection::close);
         timer.shutdownNow();
+        notifyAll(); // handshakes waiting for an export end
     }
 
     private static String peerName(SocketChannel channel, String where, int number) {

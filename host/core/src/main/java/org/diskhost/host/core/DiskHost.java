@@ -25,6 +25,7 @@ import org.diskhost.api.resolve.LayerResolver;
 import org.diskhost.api.resolve.ResolveError;
 import org.diskhost.api.resolve.ResolveException;
 import org.diskhost.api.resolve.ResolvedChain;
+import org.diskhost.api.status.DiskStatus;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.Constants;
@@ -81,6 +82,8 @@ public final class DiskHost implements ManagedServiceFactory {
     private final Map<Object, Provider> providers = new IdentityHashMap<>();
     /** Published disks by name. Guarded by this. */
     private final Map<String, Published> published = new HashMap<>();
+    /** The status service of every configured disk (bad configurations included, as failed), by PID. Guarded by this. */
+    private final Map<String, PublishedStatus> statuses = new HashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "diskhost-host-timer");
         t.setDaemon(true);
@@ -113,6 +116,7 @@ public final class DiskHost implements ManagedServiceFactory {
         synchronized (providers) { // the resolvers bound before activation
             providers.values().forEach(p -> bundles.arrived(p.bundle(), p.kind()));
         }
+        disks().forEach(this::publishStatus); // configurations that arrived before activation
     }
 
     private static Duration durationProperty(BundleContext context, String name, Duration fallback) {
@@ -130,6 +134,8 @@ public final class DiskHost implements ManagedServiceFactory {
             disks.clear();
             published.values().forEach(p -> unregister(p.registration()));
             published.clear();
+            statuses.values().forEach(PublishedStatus::unregister);
+            statuses.clear();
         }
         all.forEach(HostedDisk::shutdown);
         BackendBundles bundles = backendBundles;
@@ -215,7 +221,7 @@ public final class DiskHost implements ManagedServiceFactory {
 
     /** Rebuilds the waiting disks, unless {@code rebuild} is false: the resolver's bundle has more kinds to bring. */
     private void added(String what, boolean rebuild) {
-        LOG.info(() -> what + " is available");
+        LOG.fine(() -> what + " is available");
         if (!rebuild) {
             return;
         }
@@ -275,6 +281,7 @@ public final class DiskHost implements ManagedServiceFactory {
                 badConfigurations.put(pid, message);
             }
             deleted(pid, false);
+            publishFailedStatus(pid, properties, message);
             return;
         }
         HostedDisk disk;
@@ -299,13 +306,58 @@ public final class DiskHost implements ManagedServiceFactory {
                 disk = new HostedDisk(name, pid, spec, readOnly);
                 disks.put(pid, disk);
                 changed = true;
+                PublishedStatus failed = statuses.remove(pid); // the failed status of a bad configuration
+                if (failed != null) {
+                    failed.unregister();
+                }
             } else {
                 changed = !disk.spec().equals(spec) || disk.readOnly() != readOnly;
                 disk.reconfigure(spec, readOnly);
             }
         }
+        publishStatus(disk);
         if (changed) {
             rebuild(disk);
+        }
+    }
+
+    /** Registers the status service of a configured disk, unless it has one. */
+    private void publishStatus(HostedDisk disk) {
+        BundleContext bundleContext = context;
+        if (bundleContext == null) {
+            return; // activate publishes it
+        }
+        synchronized (this) {
+            if (disks.get(disk.pid) != disk || statuses.containsKey(disk.pid)) {
+                return;
+            }
+            // Under the lock, so that a concurrent deletion cannot leave a status behind; the frontends that
+            // receive the service event never call back into the host.
+            statuses.put(disk.pid, PublishedStatus.follow(bundleContext, disk));
+        }
+    }
+
+    /** A configuration that names a disk but cannot be read: the disk is configured, and failed. */
+    private void publishFailedStatus(String pid, Dictionary<String, ?> properties, String message) {
+        BundleContext bundleContext = context;
+        String name;
+        try {
+            name = nameOf(pid, properties);
+        } catch (RuntimeException e) {
+            return; // no name that a frontend or a supervisor could ask for
+        }
+        if (bundleContext == null) {
+            return;
+        }
+        synchronized (this) {
+            if (disks.values().stream().anyMatch(d -> d.name.equals(name))) {
+                return; // the name belongs to another configuration's disk
+            }
+            PublishedStatus old = statuses.remove(pid);
+            if (old != null) {
+                old.unregister();
+            }
+            statuses.put(pid, PublishedStatus.register(bundleContext, name, DiskStatus.State.FAILED, message));
         }
     }
 
@@ -323,6 +375,10 @@ public final class DiskHost implements ManagedServiceFactory {
             }
             disk = disks.remove(pid);
             gone = disk == null ? null : published.remove(disk.name);
+            PublishedStatus status = statuses.remove(pid);
+            if (status != null) {
+                status.unregister();
+            }
         }
         if (gone != null) {
             unregister(gone.registration());

@@ -87,6 +87,9 @@ final class HostedDisk implements DiskIo {
     private volatile Disk lastDisk;
     /** Completes when the next chain is activated. Guarded by this. */
     private CompletableFuture<Void> nextActivation = new CompletableFuture<>();
+    /** Told after every change of the state or the reason, outside this disk's lock. */
+    private volatile Runnable onChange = () -> {
+    };
 
     HostedDisk(String name, String pid, DiskSpec spec, boolean readOnly) {
         this.name = name;
@@ -109,6 +112,15 @@ final class HostedDisk implements DiskIo {
 
     synchronized String reason() {
         return reason;
+    }
+
+    /** Sets what is told, outside this disk's lock, after every change of {@link #state()} or {@link #reason()}. */
+    void onChange(Runnable listener) {
+        onChange = listener;
+    }
+
+    private void changed() {
+        onChange.run();
     }
 
     synchronized void reconfigure(DiskSpec spec, boolean readOnly) {
@@ -137,13 +149,18 @@ final class HostedDisk implements DiskIo {
     // ---- chain lifecycle (called by the host) ----
 
     /** Starts a rebuild: requests wait from now on. Returns the rebuild's generation. */
-    synchronized long beginRebuild() {
-        if (gate.isDone()) {
-            gate = new CompletableFuture<>();
+    long beginRebuild() {
+        long started;
+        synchronized (this) {
+            if (gate.isDone()) {
+                gate = new CompletableFuture<>();
+            }
+            state = State.RESOLVING;
+            reason = "";
+            started = ++generation;
         }
-        state = State.RESOLVING;
-        reason = "";
-        return ++generation;
+        changed();
+        return started;
     }
 
     /**
@@ -166,6 +183,7 @@ final class HostedDisk implements DiskIo {
                 held.set(0);
             }
         }
+        changed();
         if (old != null) {
             Handover state = retire(old, drainMillis);
             synchronized (this) {
@@ -215,6 +233,7 @@ final class HostedDisk implements DiskIo {
         }
         open.complete(null);
         activated.complete(null);
+        changed();
         if (old != null) {
             retire(old, 10_000);
         }
@@ -242,12 +261,16 @@ final class HostedDisk implements DiskIo {
     }
 
     /** Records that the rebuild of {@code generation} is waiting for a resolver of {@code kind}. */
-    synchronized void waiting(long generation, String kind, String why) {
-        if (generation == this.generation && state != State.CLOSED) {
+    void waiting(long generation, String kind, String why) {
+        synchronized (this) {
+            if (generation != this.generation || state == State.CLOSED) {
+                return;
+            }
             state = State.WAITING;
             reason = why;
             waitingFor = kind;
         }
+        changed();
     }
 
     /** Whether the disk waits for a resolver of one of {@code kinds} (layer kinds as {@code layer:KIND}). */
@@ -267,6 +290,7 @@ final class HostedDisk implements DiskIo {
             reason = why;
             failed = gate;
         }
+        changed();
         failed.completeExceptionally(new DiskException(new DiskError.Io(new IOException(
                 "disk '" + name + "' has no backend: " + why))));
     }
@@ -297,6 +321,7 @@ final class HostedDisk implements DiskIo {
             reason = why + "; requests fail until it comes";
             failed = gate;
         }
+        changed();
         failed.completeExceptionally(new DiskException(new DiskError.Io(new IOException(
                 "disk '" + name + "' has no backend: " + why))));
     }
@@ -316,6 +341,7 @@ final class HostedDisk implements DiskIo {
             closed = gate;
             generation++;
         }
+        changed();
         closed.completeExceptionally(new DiskException(new DiskError.Io(new IOException(
                 "disk '" + name + "' was removed"))));
         if (old != null) {

@@ -33,14 +33,33 @@ import org.osgi.service.component.annotations.Reference;
  * configuration. The file is watched: an edit updates only the disks whose specs changed, and a disk removed from
  * the file is removed from the host. A malformed file is reported (with line and column) and changes nothing.
  */
-@Component(immediate = true)
-public final class JsonConfigSource {
+@Component(immediate = true, service = {JsonConfigSource.class, Runnable.class},
+        property = JsonConfigSource.RELOAD + ":Boolean=true")
+public final class JsonConfigSource implements Runnable {
     private static final Logger LOG = Logger.getLogger(JsonConfigSource.class.getName());
 
     /** Framework property: the JSON configuration file. */
     public static final String CONFIG_FILE = "diskhost.config";
     /** Configuration property marking configurations this source manages, with the file's path as value. */
     static final String SOURCE = "diskhost.source";
+    /**
+     * Service property of this source's {@link Runnable} service: running it re-reads the file now, changed or not
+     * (the launcher runs it on SIGHUP).
+     */
+    public static final String RELOAD = "diskhost.reload";
+
+    /**
+     * What the file configured when it was last read.
+     *
+     * @param disks the disk names
+     * @param components the PIDs of the component sections
+     * @param problem why the file could not be read, or empty (what it configured before stays in force)
+     */
+    record Configured(java.util.Set<String> disks, java.util.Set<String> components, String problem) {
+    }
+
+    private volatile Configured configured; // null until the file was first read
+    private final java.util.List<Runnable> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private final ConfigurationAdmin configurationAdmin;
     private final Path file;
@@ -66,6 +85,45 @@ public final class JsonConfigSource {
         watcher.scheduleWithFixedDelay(this::syncIfChanged, 1, 1, TimeUnit.SECONDS);
     }
 
+    /** What the file configured when it was last read; empty until then, or when there is no file. */
+    java.util.Optional<Configured> configured() {
+        return java.util.Optional.ofNullable(configured);
+    }
+
+    /** Whether disks come from a file (else from Configuration Admin clients alone). */
+    boolean hasFile() {
+        return file != null;
+    }
+
+    /** Tells {@code listener} (on the watcher's thread) after every read of the file. */
+    void onRead(Runnable listener) {
+        listeners.add(listener);
+    }
+
+    /** Re-reads the file now, whether or not it changed, and returns once Configuration Admin holds what it says. */
+    @Override
+    public void run() {
+        if (watcher == null) {
+            return;
+        }
+        LOG.info(() -> "reloading " + file);
+        try {
+            watcher.submit(() -> {
+                lastSeen = null;
+                syncIfChanged();
+            }).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.RejectedExecutionException e) {
+            LOG.warning(() -> "reloading " + file + " failed: " + e.getMessage());
+        }
+    }
+
+    private void read(Configured now) {
+        configured = now;
+        listeners.forEach(Runnable::run);
+    }
+
     @Deactivate
     void deactivate() {
         if (watcher != null) {
@@ -81,13 +139,24 @@ public final class JsonConfigSource {
             }
             lastSeen = modified;
             if (modified == null) {
-                LOG.warning(() -> "configuration file " + file + " does not exist");
+                String problem = "configuration file " + file + " does not exist";
+                LOG.warning(problem);
+                read(problem(problem));
                 return;
             }
             sync(Files.readString(file));
         } catch (IOException | RuntimeException e) {
-            LOG.warning(() -> "configuration file " + file + ": " + e.getMessage() + "; the configuration is unchanged");
+            String problem = "configuration file " + file + ": " + e.getMessage();
+            LOG.warning(() -> problem + "; the configuration is unchanged");
+            read(problem(problem));
         }
+    }
+
+    /** What was configured before, with a problem reading the file now. */
+    private Configured problem(String problem) {
+        Configured before = configured;
+        return before == null ? new Configured(java.util.Set.of(), java.util.Set.of(), problem)
+                : new Configured(before.disks(), before.components(), problem);
     }
 
     /** Makes Configuration Admin hold exactly the disks and component configurations of {@code text}. */
@@ -128,6 +197,7 @@ public final class JsonConfigSource {
                 c.delete();
             }
         }
+        read(new Configured(java.util.Set.copyOf(wanted.keySet()), java.util.Set.copyOf(components.keySet()), ""));
     }
 
     private Configuration[] listConfigurations(String filter) throws IOException {

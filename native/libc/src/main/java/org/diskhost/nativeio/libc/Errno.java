@@ -24,6 +24,7 @@ public final class Errno {
     public static final int EFBIG = 27;
     public static final int ENOSPC = 28;
     public static final int EROFS = 30;
+    public static final int ENAMETOOLONG = 36;
     public static final int ENOSYS = 38;
     /** "Invalid exchange": what Linux reports for a reservation conflict ({@code BLK_STS_RESV_CONFLICT}). */
     public static final int EBADE = 52;
@@ -31,6 +32,7 @@ public final class Errno {
     public static final int EOPNOTSUPP = 95;
     public static final int EAFNOSUPPORT = 97;
     public static final int ENOBUFS = 105;
+    public static final int ECONNREFUSED = 111;
     public static final int EDQUOT = 122;
     public static final int ENOMEDIUM = 123;
 
