@@ -193,6 +193,7 @@ class BlobFaultTest {
 
     @Test
     void connectionsBoundTheRequestsAtTheServer() {
+        server.responseDelay(5);
         try (var opened = open("connections", 3, "chunkSize", "4 KiB")) {
             Disk disk = opened.disk();
             List<CompletableFuture<Void>> reads = new ArrayList<>();

@@ -62,6 +62,7 @@ final class FaultServer implements AutoCloseable {
     private volatile Fault always;
     private volatile boolean refuseHead;
     private volatile boolean sendEtag = true;
+    private volatile long responseDelayMillis;
 
     FaultServer(byte[] content) throws IOException {
         this.content = content;
@@ -84,6 +85,11 @@ final class FaultServer implements AutoCloseable {
 
     void refuseHead(boolean refuse) {
         this.refuseHead = refuse;
+    }
+
+    /** Every request waits this long before its answer, counted as at the server. */
+    void responseDelay(long millis) {
+        this.responseDelayMillis = millis;
     }
 
     void sendEtag(boolean send) {
@@ -135,6 +141,9 @@ final class FaultServer implements AutoCloseable {
                 int now = active.incrementAndGet();
                 maxActive.accumulateAndGet(now, Math::max);
                 try {
+                    if (responseDelayMillis > 0) {
+                        Thread.sleep(responseDelayMillis); // lets requests overlap however loaded the machine is
+                    }
                     if (!respond(requestLine.split(" ")[0], headers, out)) {
                         return;
                     }
