@@ -2,18 +2,12 @@ package org.diskhost.itests;
 
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
-import static org.ops4j.pax.exam.CoreOptions.junitBundles;
-import static org.ops4j.pax.exam.CoreOptions.options;
-import static org.ops4j.pax.exam.CoreOptions.systemProperty;
-import static org.ops4j.pax.exam.CoreOptions.workingDirectory;
 
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 
 import org.diskhost.api.Disk;
-import org.diskhost.paxexam.DiskhostOptions;
 import org.diskhost.testkit.ExternalTools;
 import org.diskhost.testkit.Nginx;
 import org.junit.Test;
@@ -35,19 +29,7 @@ public class BlobIT extends HostTestSupport {
 
     @Configuration
     public Option[] config() throws Exception {
-        int port;
-        try (ServerSocket free = new ServerSocket(0)) {
-            port = free.getLocalPort();
-        }
-        return options(
-                workingDirectory("target/paxexam-blob"),
-                systemProperty(DiskhostOptions.BUNDLES_PROPERTY)
-                        .value(System.getProperty(DiskhostOptions.BUNDLES_PROPERTY)),
-                DiskhostOptions.host(),
-                DiskhostOptions.backends("blob"),
-                DiskhostOptions.nbd("127.0.0.1:" + port, "nbd.sock"),
-                DiskhostOptions.dataDirectory(Files.createTempDirectory("diskhost-blob-it")),
-                junitBundles());
+        return hostOptionsWithNbd("blob", "blob");
     }
 
     @Test
@@ -63,7 +45,7 @@ public class BlobIT extends HostTestSupport {
         try (Nginx nginx = Nginx.serving(www).start(dir)) {
             configure("flat", "{\"kind\": \"blob\", \"url\": \"" + nginx.url("/golden.img") + "\"}");
             configure("vhd", "{\"kind\": \"blob\", \"url\": \"" + nginx.url("/golden.vhd") + "\", \"format\": \"vhd1\","
-                    + " \"chunkSize\": \"256 KiB\"}");
+                    + " \"chunkSize\": \"256 KiB\", \"readahead\": \"2 MiB\"}");
             Disk flat = awaitDisk("flat");
             Disk vhd = awaitDisk("vhd");
             assertEquals(24L * MiB / 512, flat.sectorCount());

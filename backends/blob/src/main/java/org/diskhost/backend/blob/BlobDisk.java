@@ -50,6 +50,8 @@ final class BlobDisk implements DiskIo {
     private volatile BlobProperties readBlob;
     private final Optional<VhdFooter> footer;
     private final BlobWrites writes;
+    /** Present when {@code readahead} is set. */
+    private final Optional<ReadAhead> readAhead;
     private final List<CompletableFuture<Long>> resizeWaiters = new CopyOnWriteArrayList<>();
     private final LongAdder reads = new LongAdder();
     private final LongAdder bytesRead = new LongAdder();
@@ -66,6 +68,11 @@ final class BlobDisk implements DiskIo {
         this.writes = writes;
         this.readBlob = writes.pinsReads() ? blob : blob.unpinned();
         this.sectorCount = footer.map(f -> f.currentSize() >>> SECTOR_SHIFT).orElse(blob.length() >>> SECTOR_SHIFT);
+        // Twice the window: the blocks a reader is consuming stay while the next window is on its way.
+        this.readAhead = options.readahead() == 0 ? Optional.empty()
+                : Optional.of(new ReadAhead(options.readahead(), options.chunkSize(),
+                        2 * Math.max(options.readahead(), options.chunkSize()), () -> sectorCount << SECTOR_SHIFT,
+                        this::fetch));
     }
 
     /**
@@ -185,20 +192,9 @@ final class BlobDisk implements DiskIo {
         }
         long offset = sector << SECTOR_SHIFT;
         long length = count << SECTOR_SHIFT;
-        long chunk = options.chunkSize();
-        BlobProperties blob = readBlob;
-        CompletableFuture<Void> read;
-        if (length <= chunk) {
-            read = http.read(blob, offset, length, buffers.subrange(0, length));
-        } else {
-            // Parallel ranges, each at most a chunk: a large read fills several connections at once.
-            List<CompletableFuture<Void>> parts = new ArrayList<>((int) ((length + chunk - 1) / chunk));
-            for (long at = 0; at < length; at += chunk) {
-                long n = Math.min(chunk, length - at);
-                parts.add(http.read(blob, offset + at, n, buffers.subrange(at, n)));
-            }
-            read = CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new));
-        }
+        RequestBuffers into = buffers.subrange(0, length);
+        CompletableFuture<Void> read = readAhead.isPresent() ? readAhead.get().read(offset, length, into)
+                : fetch(offset, length, into);
         return read.handle((ok, failure) -> {
             if (failure == null) {
                 reads.increment();
@@ -208,6 +204,21 @@ final class BlobDisk implements DiskIo {
             readErrors.increment();
             throw diskError(failure);
         });
+    }
+
+    /** Reads from the server: parallel ranges, each at most a chunk, so a large read fills several connections. */
+    private CompletableFuture<Void> fetch(long offset, long length, RequestBuffers into) {
+        long chunk = options.chunkSize();
+        BlobProperties blob = readBlob;
+        if (length <= chunk) {
+            return http.read(blob, offset, length, into);
+        }
+        List<CompletableFuture<Void>> parts = new ArrayList<>((int) ((length + chunk - 1) / chunk));
+        for (long at = 0; at < length; at += chunk) {
+            long n = Math.min(chunk, length - at);
+            parts.add(http.read(blob, offset + at, n, into.subrange(at, n)));
+        }
+        return CompletableFuture.allOf(parts.toArray(CompletableFuture[]::new));
     }
 
     /** A failed request as the disk reports it: the buffers' own error as it is, anything else as {@code Io}. */
@@ -236,7 +247,19 @@ final class BlobDisk implements DiskIo {
         if (count == 0) {
             return CompletableFuture.completedFuture(null);
         }
-        return writes.write(buffers.subrange(0, count << SECTOR_SHIFT), sector << SECTOR_SHIFT, fua);
+        return invalidating(writes.write(buffers.subrange(0, count << SECTOR_SHIFT), sector << SECTOR_SHIFT, fua));
+    }
+
+    /**
+     * Drops the readahead's blocks when a change starts and again when it ends (or fails): a block fetched while it
+     * was on its way may hold bytes from before it, and is never served.
+     */
+    private CompletableFuture<Void> invalidating(CompletableFuture<Void> change) {
+        if (readAhead.isEmpty()) {
+            return change;
+        }
+        readAhead.get().invalidate();
+        return change.whenComplete((ok, failure) -> readAhead.get().invalidate());
     }
 
     @Override
@@ -255,7 +278,7 @@ final class BlobDisk implements DiskIo {
         if (count == 0) {
             return CompletableFuture.completedFuture(null);
         }
-        return writes.unmap(sector << SECTOR_SHIFT, count << SECTOR_SHIFT);
+        return invalidating(writes.unmap(sector << SECTOR_SHIFT, count << SECTOR_SHIFT));
     }
 
     @Override
@@ -274,6 +297,7 @@ final class BlobDisk implements DiskIo {
     void lengthChanged(long blobLength) {
         long sectors = blobLength >>> SECTOR_SHIFT;
         readBlob = readBlob.withLength(blobLength);
+        readAhead.ifPresent(ReadAhead::invalidate);
         if (sectors == sectorCount) {
             return;
         }
@@ -321,6 +345,7 @@ final class BlobDisk implements DiskIo {
                 .value("bytes_read", bytesRead.sum())
                 .value("read_errors", readErrors.sum());
         blob.blobType().ifPresent(type -> out.value("blob_type", type));
+        readAhead.ifPresent(r -> r.inspect(out));
         http.inspect(out);
         writes.inspect(out);
     }

@@ -27,12 +27,13 @@ import org.diskhost.api.resolve.Settings;
  * @param retryDelay the first retry's delay; each further retry doubles it (with jitter)
  * @param retryMaxDelay the longest delay between attempts; a {@code Retry-After} asking for longer fails at once
  * @param chunkSize reads longer than this are split into ranges of this size, fetched in parallel
+ * @param readahead how far ahead of a sequential reader to fetch, in blocks of {@code chunkSize} (0: no readahead)
  * @param caFile PEM certificates to trust for https, if set
  * @param systemTrust whether the JDK's default trust store is trusted too
  * @param headers extra request headers (a bearer token, a cookie): sent on every request, never printed
  */
 record BlobOptions(URI url, Format format, boolean readOnly, int connections, Duration connectTimeout,
-        Duration requestTimeout, int retries, Duration retryDelay, Duration retryMaxDelay, long chunkSize,
+        Duration requestTimeout, int retries, Duration retryDelay, Duration retryMaxDelay, long chunkSize, long readahead,
         Optional<Path> caFile, boolean systemTrust, Map<String, String> headers) {
 
     /** How the blob's bytes are the disk's. */
@@ -59,6 +60,7 @@ record BlobOptions(URI url, Format format, boolean readOnly, int connections, Du
     static final String RETRY_DELAY = "retryDelay";
     static final String RETRY_MAX_DELAY = "retryMaxDelay";
     static final String CHUNK_SIZE = "chunkSize";
+    static final String READAHEAD = "readahead";
     static final String CA_FILE = "caFile";
     static final String SYSTEM_TRUST = "systemTrust";
     static final String HEADERS = "headers";
@@ -70,6 +72,7 @@ record BlobOptions(URI url, Format format, boolean readOnly, int connections, Du
     static final Duration DEFAULT_RETRY_DELAY = Duration.ofMillis(100);
     static final Duration DEFAULT_RETRY_MAX_DELAY = Duration.ofSeconds(10);
     static final long DEFAULT_CHUNK_SIZE = 256 << 10;
+    static final long DEFAULT_READAHEAD = 0;
 
     /** Headers the disk sets itself (or the HTTP client owns): a {@code headers} setting may not name them. */
     private static final Set<String> OWN_HEADERS = Set.of("range", "if-match", "if-unmodified-since", "host",
@@ -78,7 +81,7 @@ record BlobOptions(URI url, Format format, boolean readOnly, int connections, Du
     /** Reads and validates the settings; {@code forceReadOnly} comes from the user of the disk. */
     static BlobOptions parse(Settings settings, boolean forceReadOnly) {
         settings.allowOnly(URL, FORMAT, READ_ONLY, CONNECTIONS, CONNECT_TIMEOUT, REQUEST_TIMEOUT, RETRIES,
-                RETRY_DELAY, RETRY_MAX_DELAY, CHUNK_SIZE, CA_FILE, SYSTEM_TRUST, HEADERS);
+                RETRY_DELAY, RETRY_MAX_DELAY, CHUNK_SIZE, READAHEAD, CA_FILE, SYSTEM_TRUST, HEADERS);
         URI url = url(settings);
         Format format = switch (settings.optionalString(FORMAT).orElse("flat")) {
             case "flat" -> Format.FLAT;
@@ -100,6 +103,10 @@ record BlobOptions(URI url, Format format, boolean readOnly, int connections, Du
         if (chunkSize < 4096 || chunkSize % 512 != 0 || chunkSize > 1L << 30) {
             throw settings.invalid(CHUNK_SIZE, "must be a multiple of 512 from 4 KiB to 1 GiB, got " + chunkSize);
         }
+        long readahead = settings.optionalSize(READAHEAD).orElse(DEFAULT_READAHEAD);
+        if (readahead < 0 || readahead > 1L << 30) {
+            throw settings.invalid(READAHEAD, "must be from 0 (none) to 1 GiB, got " + readahead);
+        }
         Optional<Path> caFile = settings.optionalPath(CA_FILE);
         if (caFile.isPresent() && !Files.isReadable(caFile.get())) {
             throw settings.invalid(CA_FILE, "cannot read " + caFile.get());
@@ -110,7 +117,7 @@ record BlobOptions(URI url, Format format, boolean readOnly, int connections, Du
                     + " or leave " + SYSTEM_TRUST + " true");
         }
         return new BlobOptions(url, format, readOnly, connections, connectTimeout, requestTimeout, retries,
-                retryDelay, retryMaxDelay, chunkSize, caFile, systemTrust, headers(settings));
+                retryDelay, retryMaxDelay, chunkSize, readahead, caFile, systemTrust, headers(settings));
     }
 
     private static URI url(Settings settings) {

@@ -130,6 +130,37 @@ class AzureBlobDiskTest {
         }
     }
 
+    /** The write side with readahead: every write and unmap must drop what was fetched ahead. */
+    @Nested
+    class WritablePageBlobWithReadahead extends DiskConformance {
+        @Override
+        protected Disk openDisk() throws Exception {
+            return chainDisk(resolve("readahead", sharedKey(pageBlob(1 << 20, 64 << 10), "readOnly", false,
+                    "readahead", "64 KiB", "chunkSize", "16 KiB")));
+        }
+    }
+
+    @Test
+    void writesAndUnmapsInvalidateTheReadahead() throws Exception {
+        String blob = pageBlob(1 << 20, 1 << 20);
+        try (ResolvedChain chain = resolve("ra", sharedKey(blob, "readOnly", false, "readahead", "256 KiB",
+                "chunkSize", "64 KiB"))) {
+            Disk disk = chain.disk();
+            read(disk, 0, 8);
+            read(disk, 8, 8); // sequential: 320 KiB now fetched ahead
+            assertTrue(((Number) org.diskhost.api.inspect.InspectTree.of(disk).get("readahead_held_bytes"))
+                    .longValue() > 0, "blocks fetched");
+            MemorySegment data = pattern(8192, 11);
+            write(disk, 200, data);
+            assertSameBytes(data, read(disk, 200, 16), "the disk's own write, not the block fetched before it");
+            read(disk, 16, 8);
+            read(disk, 24, 8);
+            succeeds(disk.unmap(256, 16, false));
+            assertTrue(isZero(read(disk, 256, 16)), "the unmapped range reads as zeros");
+            assertArrayEquals(azurite.read(C, blob, 0, 512 << 10), read(disk, 0, 1024).toArray(ValueLayout.JAVA_BYTE));
+        }
+    }
+
     @Test
     void writesReachTheBlobAndMetadataSaysWhatAPageBlobIs() throws Exception {
         String blob = pageBlob(8 << 20, 0);

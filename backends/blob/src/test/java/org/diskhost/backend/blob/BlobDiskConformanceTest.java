@@ -80,4 +80,13 @@ class BlobDiskConformanceTest {
                     "connections", 1));
         }
     }
+
+    @Nested
+    class WithReadahead extends DiskConformance {
+        @Override
+        protected Disk openDisk() {
+            return BlobDisks.resolve(Map.of("url", http.url("/disk.vhd").toString(), "format", "vhd1",
+                    "readahead", "64 KiB", "chunkSize", "16 KiB"));
+        }
+    }
 }

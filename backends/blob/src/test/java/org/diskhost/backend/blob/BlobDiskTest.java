@@ -186,6 +186,23 @@ class BlobDiskTest {
     }
 
     @Test
+    void readaheadServesASequentialReaderFromBlocksFetchedAhead() {
+        try (var opened = BlobDisks.opened(settings("url", http.url("/disk.img").toString(),
+                "readahead", "256 KiB", "chunkSize", "64 KiB"))) {
+            Disk disk = opened.disk();
+            for (long sector = 0; sector < SIZE / 512; sector += 8) {
+                assertSameBytes(whole().asSlice(sector * 512, 4096), read(disk, sector, 8), "sector " + sector);
+            }
+            InspectTree tree = InspectTree.of(disk);
+            long requests = ((Number) tree.get("requests")).longValue();
+            // 256 reads of 4 KiB: one alone, then 16 blocks of 64 KiB (and the HEAD).
+            assertTrue(requests <= 1 + 1 + SIZE / (64 << 10), "requests: " + requests);
+            assertTrue(((Number) tree.get("readahead_hits")).longValue() >= 200, "hits: " + tree.get("readahead_hits"));
+            assertTrue(((Number) tree.get("readahead_held_bytes")).longValue() <= 512 << 10, "the bound");
+        }
+    }
+
+    @Test
     void aBlobThatChangesUnderTheDiskFailsReadsInsteadOfMixingData() throws Exception {
         Path changing = root.resolve("changing.img");
         Files.write(changing, content);
@@ -230,6 +247,8 @@ class BlobDiskTest {
         assertTrue(header.contains("setting 'headers': the disk sets Range itself"), header);
         String chunk = BlobDisks.failure(settings("url", http.url("/disk.img").toString(), "chunkSize", 1000));
         assertTrue(chunk.contains("setting 'chunkSize'"), chunk);
+        String readahead = BlobDisks.failure(settings("url", http.url("/disk.img").toString(), "readahead", "2 GiB"));
+        assertTrue(readahead.contains("setting 'readahead': must be from 0 (none) to 1 GiB"), readahead);
         String unknown = BlobDisks.failure(settings("url", http.url("/disk.img").toString(), "path", "x"));
         assertTrue(unknown.contains("setting 'path': unknown setting for kind 'blob'"), unknown);
     }
