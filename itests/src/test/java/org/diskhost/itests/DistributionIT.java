@@ -66,8 +66,8 @@ class DistributionIT {
         assertTrue(Files.isExecutable(home.resolve("bin/diskhost")) && Files.isExecutable(home.resolve("runtime/bin/java")));
         assertFalse(Files.exists(home.resolve("runtime/bin/javac")), "a runtime, not a JDK");
         String modules = ExternalTools.ok(dir, home.resolve("runtime/bin/java").toString(), "--list-modules");
-        assertEquals(List.of("java.base", "java.logging", "java.management", "java.sql", "java.transaction.xa",
-                "java.xml", "jdk.unsupported"), modules.lines().map(l -> l.replaceAll("@.*", "")).toList());
+        assertEquals(List.of("java.base", "java.logging", "java.management", "java.net.http", "java.sql",
+                "java.transaction.xa", "java.xml", "jdk.unsupported"), modules.lines().map(l -> l.replaceAll("@.*", "")).toList());
         String unit = Files.readString(home.resolve("systemd/diskhost.service"));
         assertTrue(unit.contains("Type=notify") && unit.contains("ExecReload=/bin/kill -HUP $MAINPID")
                 && unit.contains("NoNewPrivileges=yes") && unit.contains("ProtectSystem=strict"), unit);
