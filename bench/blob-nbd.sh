@@ -13,16 +13,10 @@ set -euo pipefail
 home=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 runtime=${1:-15}
 size=${2:-1G}
-work=$(mktemp -d /tmp/diskhost-bench-blob.XXXXXX)
+source "$home/bench/lib.sh"
+bench_workdir diskhost-bench-blob
 mkdir -p "$work/www" "$work/nginx/logs"
 image="$work/www/bench.img"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
 nginx=$(command -v nginx || echo /usr/sbin/nginx)
 for tool in fio nbdkit nbdinfo python3 "$nginx"; do
@@ -33,15 +27,6 @@ echo "bench: preparing a $size file of random data in $work" >&2
 fio --name=fill --filename="$image" --size="$size" --rw=write --bs=1M --ioengine=psync --refill_buffers \
     --output=/dev/null
 sync
-
-wait_port() {
-  for _ in $(seq 1 300); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.2
-  done
-  echo "bench: nothing listens on port $1" >&2
-  return 1
-}
 
 # nginx: one server for all clients, as a blob store would be; page-cached file, sendfile.
 user=""; [ "$(id -u)" = 0 ] && user="user root;"
@@ -96,12 +81,7 @@ run_jobs() { # server name, fio target arguments
     # shellcheck disable=SC2086
     fio --name=bench "$@" --size="$size" --time_based --runtime="$runtime" \
         --ramp_time=2 $args --output-format=json --output="$work/out.json"
-    python3 - "$work/out.json" "$server" "$name" >> "$results" <<'PY'
-import json, sys
-job = json.load(open(sys.argv[1]))["jobs"][0]
-side = job["read"]
-print(f"{sys.argv[2]}\t{sys.argv[3]}\t{side['iops']:.0f}\t{side['bw_bytes'] / 1048576:.1f}")
-PY
+    fio_row "$work/out.json" "$server" "$name" >> "$results"
     echo "bench: $server $name done" >&2
   done
 }

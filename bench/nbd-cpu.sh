@@ -7,8 +7,8 @@ set -euo pipefail
 
 home=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 args=$1 runtime=${2:-8} size=${3:-256M}
-work=$(mktemp -d /tmp/diskhost-cpu.XXXXXX)
-trap 'pkill -P $$ 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
+source "$home/bench/lib.sh"
+bench_workdir diskhost-cpu
 fio --name=fill --filename="$work/bench.img" --size="$size" --rw=write --bs=1M --ioengine=psync --output=/dev/null
 cat > "$work/diskhost.json" <<JSON
 { "disks": { "bench": { "kind": "file", "path": "$work/bench.img" } },
@@ -32,7 +32,8 @@ per_thread() { # pid: "name ticks" per thread name
 
 "$home/bin/diskhost" --no-shell --config "$work/diskhost.json" --data "$work" > "$work/diskhost.log" 2>&1 &
 dh=$!
-for _ in $(seq 1 300); do (exec 3<>/dev/tcp/127.0.0.1/10823) 2>/dev/null && break; sleep 0.2; done
+pids+=("$dh")
+wait_port 10823
 hz=$(getconf CLK_TCK)
 warm nbd://127.0.0.1:10823/bench
 per_thread "$dh" > "$work/before"
@@ -49,7 +50,8 @@ kill "$dh"; wait "$dh" 2>/dev/null || true
 
 nbdkit --foreground --port 10824 --ipaddr 127.0.0.1 file "$work/bench.img" &
 nk=$!
-sleep 1
+pids+=("$nk")
+wait_port 10824
 warm nbd://127.0.0.1:10824/
 before=$(ticks /proc/$nk/stat)
 echo "nbdkit: $(job nbd://127.0.0.1:10824/)"

@@ -13,15 +13,9 @@ home=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 runtime=${1:-15}
 size=${2:-1G}
 warmup=${WARMUP:-5} # seconds of mixed 4 KiB I/O against each server before its jobs
-work=$(mktemp -d /tmp/diskhost-bench.XXXXXX)
+source "$home/bench/lib.sh"
+bench_workdir diskhost-bench
 image="$work/bench.img"
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
 
 for tool in fio nbdkit qemu-nbd python3; do
   command -v "$tool" >/dev/null || { echo "bench: $tool is not installed" >&2; exit 1; }
@@ -39,15 +33,6 @@ cat > "$work/diskhost.json" <<JSON
   "nbd": { "listen": "127.0.0.1:10820", "exports": ["bench"] }
 }
 JSON
-
-wait_port() {
-  for _ in $(seq 1 300); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
-    sleep 0.2
-  done
-  echo "bench: nothing listens on port $1" >&2
-  return 1
-}
 
 # job name, fio arguments
 jobs=(
@@ -89,12 +74,7 @@ run_jobs() { # server name, uri, pid to sample memory of (or empty)
       done
     fi
     wait "$fio_pid"
-    python3 - "$work/out.json" "$server" "$name" >> "$results" <<'PY'
-import json, sys
-job = json.load(open(sys.argv[1]))["jobs"][0]
-side = job["read"] if job["read"]["io_bytes"] > 0 else job["write"]
-print(f"{sys.argv[2]}\t{sys.argv[3]}\t{side['iops']:.0f}\t{side['bw_bytes'] / 1048576:.1f}")
-PY
+    fio_row "$work/out.json" "$server" "$name" >> "$results"
     echo "bench: $server $name done" >&2
   done
 }
